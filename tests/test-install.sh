@@ -1,0 +1,41 @@
+#!/bin/sh
+# TAP: `meson install` into a DESTDIR produces binaries, data, man pages and
+# translations, and the installed tool works.
+set -u
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+prefix=$(meson introspect --buildoptions "$CLOISON_BUILD_ROOT" |
+	/usr/bin/python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"))')
+
+if meson install -C "$CLOISON_BUILD_ROOT" --destdir "$T/dest" --no-rebuild >"$T/log" 2>&1; then
+	ok "meson install --destdir succeeds"
+else
+	not_ok "meson install --destdir succeeds" "$(tail -5 "$T/log")"
+fi
+
+root="$T/dest$prefix"
+for f in bin/cloison-config share/cloison/cloison.conf.example \
+	share/locale/fr/LC_MESSAGES/cloison.mo \
+	share/man/man1/cloison-config.1 share/man/man5/cloison.conf.5; do
+	if [ -f "$root/$f" ]; then ok "installs $f"; else not_ok "installs $f" "missing: $root/$f"; fi
+done
+
+if "$root/bin/cloison-config" --check --config "$root/share/cloison/cloison.conf.example" >"$T/out" 2>&1; then
+	ok "installed cloison-config accepts the installed example"
+else
+	not_ok "installed cloison-config accepts the installed example" "$(cat "$T/out")"
+fi
+
+if msgunfmt "$root/share/locale/fr/LC_MESSAGES/cloison.mo" 2>/dev/null | grep -q 'is required but missing'; then
+	ok "the French catalogue is compiled with the messages"
+else
+	not_ok "the French catalogue is compiled with the messages"
+fi
+
+echo "1..$n"
+[ $fails -eq 0 ]
