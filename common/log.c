@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cloison-build-config.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -10,6 +12,7 @@
 #include <glib.h>
 #include <systemd/sd-journal.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "util.h"
 
@@ -188,8 +191,9 @@ static void log_setup(const char *ident)
 		g_autofree char *value = cl_log_escape(env, 64);
 
 		cl_log(LOG_WARNING,
-		       "Ignoring %s=\"%s\": expected error, warning, notice, info, debug or a "
-		       "number from 0 to 7",
+		       /* Translators: keep the level names (error, warning…) as they are. */
+		       _("Ignoring %s=\"%s\": expected error, warning, notice, info, debug or a "
+		         "number from 0 to 7"),
 		       LOG_LEVEL_ENV, value);
 	}
 }

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "cloison-build-config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -12,6 +14,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "paths.h"
 #include "util.h"
@@ -70,10 +73,11 @@ static int check_cage_id(const char *cage, GError **error)
 	if (cage_id_is_valid(cage))
 		return 0;
 	q = quote(cage);
-	return set_error_errno(error, -EINVAL,
-	                       "Invalid cage name \"%s\": a cage name has 1 to %d characters among "
-	                       "a-z, 0-9 and '-', and does not start with '-'",
-	                       q, CAGE_ID_MAX_LEN);
+	return set_error_errno(
+	        error, -EINVAL,
+	        _("Invalid cage name \"%s\": a cage name has 1 to %d characters among "
+	          "a-z, 0-9 and '-', and does not start with '-'"),
+	        q, CAGE_ID_MAX_LEN);
 }
 
 /* Check the owner and mode of a directory: ours, and writable only by us. */
@@ -82,18 +86,20 @@ static int check_dir_stat(const struct stat *st, const char *display, GError **e
 	uid_t euid = geteuid();
 
 	if (!S_ISDIR(st->st_mode))
-		return set_error_errno(error, -ENOTDIR, "%s is not a directory", display);
+		return set_error_errno(error, -ENOTDIR, _("%s is not a directory"), display);
 	if (st->st_uid != euid)
-		return set_error_errno(error, -EPERM,
-		                       "%s is owned by uid %u, not by you (uid %u): remove it, or "
-		                       "give it to your user",
-		                       display, (unsigned)st->st_uid, (unsigned)euid);
+		return set_error_errno(
+		        error, -EPERM,
+		        _("%s is owned by uid %u, not by you (uid %u): remove it, or "
+		          "give it to your user"),
+		        display, (unsigned)st->st_uid, (unsigned)euid);
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
-		return set_error_errno(error, -EPERM,
-		                       "%s is writable by group or others (mode %04o), so another "
-		                       "user may have tampered with it: remove it, or check its "
-		                       "contents and run \"chmod 700\" on it",
-		                       display, (unsigned)(st->st_mode & 07777));
+		return set_error_errno(
+		        error, -EPERM,
+		        _("%s is writable by group or others (mode %04o), so another "
+		          "user may have tampered with it: remove it, or check its "
+		          "contents and run \"chmod 700\" on it"),
+		        display, (unsigned)(st->st_mode & 07777));
 	return 0;
 }
 
@@ -114,7 +120,7 @@ static int open_and_tighten(int path_fd, mode_t mode, const char *display, GErro
 		if (chmod(proc, 0700) < 0) {
 			r = -errno;
 			return set_error_errno(error, r,
-			                       "Cannot change the mode of %s (%04o) to 0700: %s",
+			                       _("Cannot change the mode of %s (%04o) to 0700: %s"),
 			                       display, (unsigned)mode, g_strerror(-r));
 		}
 		mode = 0700;
@@ -122,13 +128,13 @@ static int open_and_tighten(int path_fd, mode_t mode, const char *display, GErro
 	}
 	if (fd < 0) {
 		r = -errno;
-		return set_error_errno(error, r, "Cannot open directory %s: %s", display,
+		return set_error_errno(error, r, _("Cannot open directory %s: %s"), display,
 		                       g_strerror(-r));
 	}
 
 	if (mode != 0700 && fchmod(fd, 0700) < 0) {
 		r = -errno;
-		return set_error_errno(error, r, "Cannot change the mode of %s to 0700: %s",
+		return set_error_errno(error, r, _("Cannot change the mode of %s to 0700: %s"),
 		                       display, g_strerror(-r));
 	}
 	return cl_steal_fd(&fd);
@@ -145,8 +151,8 @@ int cl_mkdir_secure_at(int dirfd, const char *name, const char *display_path, GE
 	if (!name_is_component(name)) {
 		q = quote(name);
 		return set_error_errno(error, -EINVAL,
-		                       "Invalid directory name \"%s\": expected a single path "
-		                       "component",
+		                       _("Invalid directory name \"%s\": expected a single path "
+		                         "component"),
 		                       q);
 	}
 	/* Paths may come from the environment: never print them raw. */
@@ -154,7 +160,7 @@ int cl_mkdir_secure_at(int dirfd, const char *name, const char *display_path, GE
 
 	if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST) {
 		r = -errno;
-		return set_error_errno(error, r, "Cannot create directory %s: %s", display,
+		return set_error_errno(error, r, _("Cannot create directory %s: %s"), display,
 		                       g_strerror(-r));
 	}
 
@@ -165,23 +171,24 @@ int cl_mkdir_secure_at(int dirfd, const char *name, const char *display_path, GE
 		if (r == -ELOOP || r == -ENOTDIR) {
 			if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    S_ISLNK(st.st_mode))
-				return set_error_errno(error, r,
-				                       "%s is a symbolic link; Cloison only uses a "
-				                       "real directory there: remove the link",
-				                       display);
+				return set_error_errno(
+				        error, r,
+				        _("%s is a symbolic link; Cloison only uses a "
+				          "real directory there: remove the link"),
+				        display);
 			return set_error_errno(
 			        error, r,
-			        "%s is not a directory: move it away so that Cloison "
-			        "can create its directory there",
+			        _("%s is not a directory: move it away so that Cloison "
+			          "can create its directory there"),
 			        display);
 		}
-		return set_error_errno(error, r, "Cannot open directory %s: %s", display,
+		return set_error_errno(error, r, _("Cannot open directory %s: %s"), display,
 		                       g_strerror(-r));
 	}
 
 	if (fstat(path_fd, &st) < 0) {
 		r = -errno;
-		return set_error_errno(error, r, "Cannot stat %s: %s", display, g_strerror(-r));
+		return set_error_errno(error, r, _("Cannot stat %s: %s"), display, g_strerror(-r));
 	}
 
 	r = check_dir_stat(&st, display, error);
@@ -200,36 +207,38 @@ static int open_runtime_dir(const char *path, GError **error)
 	int r;
 
 	if (!path || !*path)
-		return set_error_errno(error, -ENOENT,
-		                       "XDG_RUNTIME_DIR is not set: log in through a session "
-		                       "manager that sets it (such as systemd-logind), or create a "
-		                       "private directory with mode 0700 and export "
-		                       "XDG_RUNTIME_DIR=/path/to/it");
+		return set_error_errno(
+		        error, -ENOENT,
+		        _("XDG_RUNTIME_DIR is not set: log in through a session "
+		          "manager that sets it (such as systemd-logind), or create a "
+		          "private directory with mode 0700 and export "
+		          "XDG_RUNTIME_DIR=/path/to/it"));
 
 	q = quote(path);
 	if (!g_path_is_absolute(path))
 		return set_error_errno(
 		        error, -EINVAL,
-		        "XDG_RUNTIME_DIR (\"%s\") is not an absolute path: set it to "
-		        "the absolute path of a private directory (mode 0700)",
+		        _("XDG_RUNTIME_DIR (\"%s\") is not an absolute path: set it to "
+		          "the absolute path of a private directory (mode 0700)"),
 		        q);
 
 	/* Following a symlink here is fine: what matters is the directory. */
 	fd = open(path, O_DIRECTORY | O_CLOEXEC | O_RDONLY);
 	if (fd < 0) {
 		r = -errno;
-		return set_error_errno(error, r, "Cannot open XDG_RUNTIME_DIR %s: %s", q,
+		return set_error_errno(error, r, _("Cannot open XDG_RUNTIME_DIR %s: %s"), q,
 		                       g_strerror(-r));
 	}
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
-		return set_error_errno(error, r, "Cannot stat XDG_RUNTIME_DIR %s: %s", q,
+		return set_error_errno(error, r, _("Cannot stat XDG_RUNTIME_DIR %s: %s"), q,
 		                       g_strerror(-r));
 	}
 
 	r = check_dir_stat(&st, q, error);
 	if (r < 0) {
-		g_prefix_error(error, "XDG_RUNTIME_DIR is unsafe: ");
+		/* Translators: put before a message such as "%s is not a directory". */
+		g_prefix_error(error, _("XDG_RUNTIME_DIR is unsafe: "));
 		return r;
 	}
 
@@ -323,8 +332,8 @@ char *cl_paths_socket(const char *xdg_runtime_dir, const char *cage, const char 
 	if (!xdg_runtime_dir || !g_path_is_absolute(xdg_runtime_dir)) {
 		q = quote(xdg_runtime_dir);
 		set_error_errno(error, -EINVAL,
-		                "XDG_RUNTIME_DIR (\"%s\") is not an absolute path: set it to the "
-		                "absolute path of a private directory (mode 0700)",
+		                _("XDG_RUNTIME_DIR (\"%s\") is not an absolute path: set it to the "
+		                  "absolute path of a private directory (mode 0700)"),
 		                q);
 		return NULL;
 	}
@@ -334,7 +343,7 @@ char *cl_paths_socket(const char *xdg_runtime_dir, const char *cage, const char 
 		which = CL_CTL_SOCKET;
 	if (!name_is_component(which)) {
 		q = quote(which);
-		set_error_errno(error, -EINVAL, "Invalid socket name \"%s\"", q);
+		set_error_errno(error, -EINVAL, _("Invalid socket name \"%s\""), q);
 		return NULL;
 	}
 
@@ -346,11 +355,12 @@ char *cl_paths_socket(const char *xdg_runtime_dir, const char *cage, const char 
 	len = strlen(path);
 	if (len >= max) {
 		q = quote(path);
-		set_error_errno(error, -ENAMETOOLONG,
-		                "Socket path %s is %zu bytes long, but a Unix socket path must be "
-		                "shorter than %zu bytes: use a shorter XDG_RUNTIME_DIR (such as "
-		                "/run/user/%u)",
-		                q, len, max, (unsigned)getuid());
+		set_error_errno(
+		        error, -ENAMETOOLONG,
+		        _("Socket path %s is %zu bytes long, but a Unix socket path must be "
+		          "shorter than %zu bytes: use a shorter XDG_RUNTIME_DIR (such as "
+		          "/run/user/%u)"),
+		        q, len, max, (unsigned)getuid());
 		return NULL;
 	}
 
@@ -371,7 +381,7 @@ static char *xdg_home(const char *env_var, const char *suffix, GError **error)
 	if (!home || !*home) {
 		set_error_errno(
 		        error, -ENOENT,
-		        "HOME is not set, and neither is %s: set HOME to your home directory",
+		        _("HOME is not set, and neither is %s: set HOME to your home directory"),
 		        env_var);
 		return NULL;
 	}
@@ -379,8 +389,8 @@ static char *xdg_home(const char *env_var, const char *suffix, GError **error)
 		q = quote(home);
 		set_error_errno(
 		        error, -EINVAL,
-		        "HOME (\"%s\") is not an absolute path, and %s is not set: set HOME "
-		        "to the absolute path of your home directory",
+		        _("HOME (\"%s\") is not an absolute path, and %s is not set: set HOME "
+		          "to the absolute path of your home directory"),
 		        q, env_var);
 		return NULL;
 	}
@@ -410,17 +420,21 @@ static int open_base_dir(const char *base, const char *what, GError **error)
 
 	q = quote(base);
 	if (!base || !g_path_is_absolute(base))
-		return set_error_errno(error, -EINVAL, "%s (\"%s\") is not an absolute path", what,
-		                       q);
+		/* Translators: %s is "the data directory" or "the state directory", then a path. */
+		return set_error_errno(error, -EINVAL, _("%s (\"%s\") is not an absolute path"),
+		                       what, q);
 	if (g_mkdir_with_parents(base, 0700) < 0) {
 		r = -errno;
-		return set_error_errno(error, r, "Cannot create %s %s: %s", what, q,
+		/* Translators: "the data directory" (or state), a path, the reason. */
+		return set_error_errno(error, r, _("Cannot create %s %s: %s"), what, q,
 		                       g_strerror(-r));
 	}
 	fd = open(base, O_DIRECTORY | O_CLOEXEC | O_RDONLY);
 	if (fd < 0) {
 		r = -errno;
-		return set_error_errno(error, r, "Cannot open %s %s: %s", what, q, g_strerror(-r));
+		/* Translators: "the data directory" (or state), a path, the reason. */
+		return set_error_errno(error, r, _("Cannot open %s %s: %s"), what, q,
+		                       g_strerror(-r));
 	}
 	return fd;
 }
@@ -437,7 +451,8 @@ int cl_paths_ensure_cage_home(const char *data_home, const char *cage, GError **
 	if (r < 0)
 		return r;
 
-	fd = open_base_dir(data_home, "the data directory", error);
+	/* Translators: inserted in "Cannot create %s %s: %s" and the like. */
+	fd = open_base_dir(data_home, _("the data directory"), error);
 	if (fd < 0)
 		return fd;
 
@@ -464,7 +479,8 @@ int cl_paths_ensure_state_dir(const char *state_home, GError **error)
 	_cleanup_close_ int fd = -1;
 	g_autofree char *path = NULL;
 
-	fd = open_base_dir(state_home, "the state directory", error);
+	/* Translators: inserted in "Cannot create %s %s: %s" and the like. */
+	fd = open_base_dir(state_home, _("the state directory"), error);
 	if (fd < 0)
 		return fd;
 
