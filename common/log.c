@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 #include <glib.h>
-#include <systemd/sd-journal.h>
+#include <dlfcn.h>
+#include <sys/uio.h>
 
 #include "i18n.h"
 #include "log.h"
@@ -231,6 +232,45 @@ void cl_log_set_journal(int enabled)
 	log_journal = !!enabled;
 }
 
+/*
+ * libsystemd is loaded only when a journal is there to receive the record,
+ * so that programs which never need it (the cage launcher, started for
+ * every cage) do not pay for loading it and its dependencies.
+ */
+typedef int (*journal_sendv_fn)(const struct iovec *iov, int n);
+
+static journal_sendv_fn journal_sendv(void)
+{
+	static journal_sendv_fn fn;
+	static bool tried;
+
+	if (!tried) {
+		void *lib = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+
+		tried = true;
+		if (lib)
+			fn = (journal_sendv_fn)dlsym(lib, "sd_journal_sendv");
+	}
+	return fn;
+}
+
+static void journal_send(int priority, const char *escaped)
+{
+	journal_sendv_fn sendv = journal_sendv();
+	g_autofree char *message = NULL, *prio = NULL, *ident = NULL;
+	struct iovec iov[3];
+
+	if (!sendv)
+		return;
+	message = g_strconcat("MESSAGE=", escaped, NULL);
+	prio = g_strdup_printf("PRIORITY=%d", priority);
+	ident = g_strconcat("SYSLOG_IDENTIFIER=", log_ident, NULL);
+	iov[0] = (struct iovec){message, strlen(message)};
+	iov[1] = (struct iovec){prio, strlen(prio)};
+	iov[2] = (struct iovec){ident, strlen(ident)};
+	(void)sendv(iov, 3);
+}
+
 /* Write an already formatted (not yet escaped) message. */
 static void log_emit(int priority, const char *message)
 {
@@ -243,8 +283,7 @@ static void log_emit(int priority, const char *message)
 	(void)cl_write_all(STDERR_FILENO, line, strlen(line));
 
 	if (log_journal)
-		(void)sd_journal_send("MESSAGE=%s", escaped, "PRIORITY=%d", priority,
-		                      "SYSLOG_IDENTIFIER=%s", log_ident, NULL);
+		journal_send(priority, escaped);
 }
 
 static int log_priority(int priority)

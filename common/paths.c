@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <gio/gio.h>
+#include <glib.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 
@@ -32,7 +32,7 @@ static int G_GNUC_PRINTF(3, 4) set_error_errno(GError **error, int r, const char
 	va_start(ap, fmt);
 	message = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	g_set_error_literal(error, G_IO_ERROR, g_io_error_from_errno(-r), message);
+	g_set_error_literal(error, G_FILE_ERROR, g_file_error_from_errno(-r), message);
 	return r;
 }
 
@@ -439,9 +439,9 @@ static int open_base_dir(const char *base, const char *what, GError **error)
 	return fd;
 }
 
-int cl_paths_ensure_cage_home(const char *data_home, const char *cage, GError **error)
+int cl_paths_ensure_cage_data(const char *data_home, const char *cage, GError **error)
 {
-	static const char *const components[] = {"cloison", "cages", NULL, "home"};
+	static const char *const components[] = {"cloison", "cages", NULL};
 	_cleanup_close_ int fd = -1;
 	g_autofree char *path = NULL;
 	size_t i;
@@ -472,6 +472,18 @@ int cl_paths_ensure_cage_home(const char *data_home, const char *cage, GError **
 	}
 
 	return cl_steal_fd(&fd);
+}
+
+int cl_paths_ensure_cage_home(const char *data_home, const char *cage, GError **error)
+{
+	_cleanup_close_ int fd = -1;
+	g_autofree char *path = NULL;
+
+	fd = cl_paths_ensure_cage_data(data_home, cage, error);
+	if (fd < 0)
+		return fd;
+	path = g_build_filename(data_home, "cloison", "cages", cage, "home", NULL);
+	return cl_mkdir_secure_at(fd, "home", path, error);
 }
 
 int cl_paths_ensure_state_dir(const char *state_home, GError **error)

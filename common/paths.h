@@ -60,6 +60,12 @@ char *cl_paths_state_home(GError **error);
 char *cl_paths_config_home(GError **error);
 
 /*
+ * Create DATA_HOME/cloison/cages/CAGE (the cage's core-side data: its home
+ * and files the cage must not change) and return its fd.
+ */
+int cl_paths_ensure_cage_data(const char *data_home, const char *cage, GError **error);
+
+/*
  * Create DATA_HOME/cloison/cages/CAGE/home (every component Cloison owns is
  * 0700; DATA_HOME itself is created 0700 if missing) and return its fd.
  */

@@ -19,7 +19,8 @@ else
 fi
 
 root="$T/dest$prefix"
-for f in bin/cloison-config share/cloison/cloison.conf.example \
+for f in bin/cloison-config bin/cloison-cage libexec/cloison/cloison-cage-init \
+	libexec/cloison/cloison-cage-scope share/cloison/cloison.conf.example \
 	share/locale/fr/LC_MESSAGES/cloison.mo \
 	share/man/man1/cloison-config.1 share/man/man5/cloison.conf.5; do
 	if [ -f "$root/$f" ]; then ok "installs $f"; else not_ok "installs $f" "missing: $root/$f"; fi
