@@ -28,7 +28,7 @@
 #include "log.h"
 #include "paths.h"
 #include "sandbox.h"
-#include "seccomp.h"
+#include "seccomp-policy.h"
 #include "util.h"
 
 #define STOP_GRACE_S     10
@@ -111,17 +111,27 @@ typedef struct {
 	bool drop; /* we are root: switch to this account before bwrap */
 } Account;
 
+static bool find_account(const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw = getpwnam(name);
+
+	if (!pw)
+		return false;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return true;
+}
+
 static bool resolve_account(Account *acc, GError **error)
 {
-	struct passwd *pw;
+	uid_t uid;
+	gid_t gid;
 
 	if (geteuid() != 0) {
 		*acc = (Account){.uid = geteuid(), .gid = getegid(), .drop = false};
 		return true;
 	}
-	errno = 0;
-	pw = getpwnam(CL_CAGE_ACCOUNT);
-	if (!pw)
+	if (!find_account(CL_CAGE_ACCOUNT, &uid, &gid))
 		return fail(error,
 		            _("running as root, but the unprivileged account “%s” does not "
 		              "exist, and a cage never runs as host root: create it with "
@@ -129,10 +139,10 @@ static bool resolve_account(Account *acc, GError **error)
 		              "/usr/sbin/nologin %s” (tools/install-deps does), or run "
 		              "cloison-cage as an ordinary user"),
 		            CL_CAGE_ACCOUNT, CL_CAGE_ACCOUNT);
-	if (pw->pw_uid == 0 || pw->pw_gid == 0)
+	if (uid == 0 || gid == 0)
 		return fail(error, _("the account “%s” has uid or gid 0; it must be unprivileged"),
 		            CL_CAGE_ACCOUNT);
-	*acc = (Account){.uid = pw->pw_uid, .gid = pw->pw_gid, .drop = true};
+	*acc = (Account){.uid = uid, .gid = gid, .drop = true};
 	return true;
 }
 
@@ -198,6 +208,7 @@ struct Launcher {
 	bool stopping;
 	bool main_exited;
 	int main_status;
+	int main_errno;      /* the main command could not be started */
 	GHashTable *clients; /* our id -> ExecClient* */
 	GHashTable *apps;    /* our id -> application command line (not owned) */
 	guint n_clients;     /* exec connections, forwarded or not */
@@ -751,6 +762,8 @@ static void handle_init_message(Launcher *l, uint32_t type, const ClInitStatus *
 		if (app)
 			cl_warn("cage %s: cannot start “%s”: %s", l->cage->id, app,
 			        g_strerror(st->value));
+		if (st->id == 0 && !l->session_mode)
+			l->main_errno = st->value > 0 ? st->value : EIO;
 		g_hash_table_remove(l->apps, GUINT_TO_POINTER(st->id));
 		break;
 	case CL_INIT_EXITED:
@@ -1226,10 +1239,19 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 				        l.cage->applications[i]);
 		}
 	}
-	write_state(&l, "running", NULL);
+	/* The state file is written once the init reports (off the cold-start
+	 * path); until then the lock alone says the cage is running. */
 	g_main_loop_run(l.loop);
 
 	/* bwrap has exited; work out why. */
+	if (l.main_errno) {
+		g_autofree char *q = cl_log_escape(command[0], 256);
+		result = l.main_errno == ENOENT ? CL_CAGE_EXIT_NOTFOUND : CL_CAGE_EXIT_CANNOT;
+		reason = g_strdup_printf(_("cannot run “%s”: %s"), q, g_strerror(l.main_errno));
+		write_state(&l, "failed", reason);
+		cl_error("cage %s: %s", l.cage->id, reason);
+		goto out;
+	}
 	if (l.main_exited) {
 		result = exit_code_of(l.main_status);
 		reason = cl_cage_describe_status(l.main_status);
@@ -1398,16 +1420,35 @@ char *cl_cage_state(const ClConfig *config, const char *cage_id)
 	return g_strdup("stopped");
 }
 
+/* s left-aligned in width characters (not bytes: headers may be translated). */
+static void put_column(GString *line, const char *s, long width)
+{
+	long n = g_utf8_strlen(s, -1);
+
+	g_string_append(line, s);
+	for (; n < width; n++)
+		g_string_append_c(line, ' ');
+	g_string_append_c(line, ' ');
+}
+
 int cl_cage_list(const ClConfig *config, FILE *out)
 {
-	fprintf(out, "%-32s %-16s %-8s %s\n", _("CAGE"), _("LEVEL"), _("NETWORK"), _("STATE"));
+	g_autoptr(GString) line = g_string_new(NULL);
+
+	put_column(line, _("CAGE"), CL_ID_MAX_LEN);
+	put_column(line, _("LEVEL"), CL_ID_MAX_LEN / 2);
+	put_column(line, _("NETWORK"), 8);
+	g_string_append_printf(line, "%s\n", _("STATE"));
 	for (guint i = 0; i < config->cages->len; i++) {
 		const ClCage *c = g_ptr_array_index(config->cages, i);
 		g_autofree char *state = cl_cage_state(config, c->id);
 		g_autofree char *safe = cl_log_escape(state, 256);
 
-		fprintf(out, "%-32s %-16s %-8s %s\n", c->id, c->level->id,
-		        c->network ? _("yes") : _("no"), safe);
+		put_column(line, c->id, CL_ID_MAX_LEN);
+		put_column(line, c->level->id, CL_ID_MAX_LEN / 2);
+		put_column(line, c->network ? _("yes") : _("no"), 8);
+		g_string_append_printf(line, "%s\n", safe);
 	}
+	fputs(line->str, out);
 	return fflush(out) == 0 ? 0 : 1;
 }

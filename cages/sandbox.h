@@ -11,7 +11,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "seccomp.h"
+#include "seccomp-policy.h"
 
 /* Where a bind mount comes from: a path bwrap can reach, or an open fd. */
 typedef struct {

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "seccomp.h"
+#include "seccomp-policy.h"
 #include "util.h"
 
 static int dump(FILE *out, const char *name, int fd)

@@ -26,17 +26,11 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
-/*
- * libseccomp's header is called seccomp.h too, and the build puts cages/ on
- * the include path before the system directories, so <seccomp.h> would be
- * this directory's header.  Reach libseccomp's through linux/, a directory
- * that only the system include directory has (the kernel's UAPI headers).
- * Renaming cages/seccomp.h would make this unnecessary.
- */
-#include <linux/../seccomp.h>
+/* libseccomp (our own header is seccomp-policy.h, so no name clash). */
+#include <seccomp.h>
 
 #include "log.h"
-#include "seccomp.h"
+#include "seccomp-policy.h"
 #include "util.h"
 
 /* Set in the syscall number of every x32 system call (asm/unistd.h). */

@@ -36,10 +36,9 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-/* libseccomp's own seccomp.h: see the note in cages/seccomp.c. */
-#include <linux/../seccomp.h>
+#include <seccomp.h> /* libseccomp */
 
-#include "seccomp.h"
+#include "seccomp-policy.h"
 #include "util.h"
 
 extern char **environ;
