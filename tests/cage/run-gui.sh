@@ -14,6 +14,9 @@
 # the account `nobody` (through setpriv).  Everything started here is stopped
 # by pid on exit.  Tests are skipped when something is missing, unless
 # CLOISON_TESTS_MUST_RUN=1 (then they fail).
+# shellcheck source=tests/cage/lib.sh
+. "$(dirname "$0")/lib.sh"
+
 set -u
 
 CAGE_BIN=${1:-}
@@ -36,12 +39,8 @@ SWAYSOCK=
 LISTENER_PID=
 
 cleanup() {
-	for pid in $CAGE_PID $SWAY_PID $LISTENER_PID; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in $CAGE_PID $SWAY_PID $LISTENER_PID; do
-		wait "$pid" 2>/dev/null
-	done
+	# shellcheck disable=SC2086
+	stop_pids $CAGE_PID $SWAY_PID $LISTENER_PID
 	if [ -n "$T" ] && [ -d "$T" ]; then
 		rm -rf "$T"
 	fi
@@ -49,9 +48,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-diag() {
-	printf '%s\n' "$@" | sed 's/^/# /'
-}
 
 ok() {
 	n=$((n + 1))
@@ -75,35 +71,15 @@ skip() {
 }
 
 check_prerequisites() {
-	if [ -z "$CAGE_BIN" ] || [ -z "$CAGE_INIT" ]; then
-		skip_reason="usage: run-gui.sh CLOISON_CAGE CAGE_INIT GTK_HELLO"
-		return 1
-	fi
-	for f in "$CAGE_BIN" "$CAGE_INIT"; do
-		if [ ! -x "$f" ]; then
-			skip_reason="$f is not built"
-			return 1
-		fi
-	done
-	for p in bwrap sway swaymsg foot; do
+	cage_prereqs "$CAGE_BIN" "$CAGE_INIT" || return 1
+	for p in sway swaymsg foot; do
 		if ! command -v $p >/dev/null 2>&1; then
 			skip_reason="$p is not installed (tools/install-deps)"
 			return 1
 		fi
 	done
-	if [ "$(id -u)" = 0 ]; then
-		if ! id cloison-cage >/dev/null 2>&1; then
-			skip_reason="running as root without the unprivileged account cloison-cage (tools/install-deps creates it)"
-			return 1
-		fi
-		if ! command -v setpriv >/dev/null 2>&1 || ! id nobody >/dev/null 2>&1; then
-			skip_reason="running as root: sway needs setpriv and the account nobody"
-			return 1
-		fi
-	fi
-	if [ -r /proc/sys/user/max_user_namespaces ] &&
-		[ "$(cat /proc/sys/user/max_user_namespaces)" = 0 ]; then
-		skip_reason="user namespaces are disabled (user.max_user_namespaces=0)"
+	if [ "$(id -u)" = 0 ] && ! id nobody >/dev/null 2>&1; then
+		skip_reason="running as root: sway needs the account nobody"
 		return 1
 	fi
 	return 0

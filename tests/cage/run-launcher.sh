@@ -18,6 +18,9 @@
 # When a cage cannot run here (running as root without the `cloison-cage`
 # account, no bubblewrap, no unprivileged user namespaces), every test is
 # reported as skipped, unless CLOISON_TESTS_MUST_RUN=1 (then they fail).
+# shellcheck source=tests/cage/lib.sh
+. "$(dirname "$0")/lib.sh"
+
 set -u
 
 CAGE_BIN=${1:-}
@@ -65,18 +68,10 @@ CAGE_IDS="alpha, beta, doomed, gamma, lim, net, unsafe"
 
 cleanup() {
 	# Launchers first (they stop their cages), then the helpers.
-	for pid in $BETA_PID $DOOMED_PID; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in $BETA_PID $DOOMED_PID; do
-		wait "$pid" 2>/dev/null
-	done
-	for pid in $FAKE_PID $DBUS_PID $LISTENER_PID; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in $FAKE_PID $DBUS_PID $LISTENER_PID; do
-		wait "$pid" 2>/dev/null
-	done
+	# shellcheck disable=SC2086
+	stop_pids $BETA_PID $DOOMED_PID
+	# shellcheck disable=SC2086
+	stop_pids $FAKE_PID $DBUS_PID $LISTENER_PID
 	if [ -n "$T" ] && [ -d "$T" ]; then
 		rm -rf "$T"
 	fi
@@ -84,58 +79,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-diag() {
-	printf '%s\n' "$@" | sed 's/^/# /'
-}
 
 # --- can cages run here? -----------------------------------------------------
 
 check_prerequisites() {
-	if [ -z "$CAGE_BIN" ] || [ -z "$CAGE_INIT" ] || [ -z "$FAKE_SYSTEMD" ] ||
-		[ -z "$CAGE_SCOPE" ] || [ -z "$SIGSYS" ]; then
-		skip_reason="usage: run-launcher.sh CLOISON_CAGE CAGE_INIT FAKE_SYSTEMD CAGE_SCOPE SIGSYS"
-		return 1
-	fi
-	for f in "$CAGE_BIN" "$CAGE_INIT" "$FAKE_SYSTEMD" "$CAGE_SCOPE" "$SIGSYS"; do
-		if [ ! -x "$f" ]; then
-			skip_reason="$f is not built"
-			return 1
-		fi
-	done
-	if ! command -v bwrap >/dev/null 2>&1; then
-		skip_reason="bubblewrap (bwrap) is not installed (tools/install-deps)"
-		return 1
-	fi
-	if ! command -v "$PYTHON" >/dev/null 2>&1; then
-		skip_reason="python3 is not installed"
-		return 1
-	fi
-	if [ "$(id -u)" = 0 ] && ! id cloison-cage >/dev/null 2>&1; then
-		skip_reason="running as root without the unprivileged account cloison-cage (tools/install-deps creates it)"
-		return 1
-	fi
-	if [ -r /proc/sys/user/max_user_namespaces ] &&
-		[ "$(cat /proc/sys/user/max_user_namespaces)" = 0 ]; then
-		skip_reason="user namespaces are disabled (user.max_user_namespaces=0)"
-		return 1
-	fi
-	if [ -r /proc/sys/kernel/unprivileged_userns_clone ] &&
-		[ "$(cat /proc/sys/kernel/unprivileged_userns_clone)" = 0 ]; then
-		skip_reason="unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone=0)"
-		return 1
-	fi
-	if [ "$(id -u)" = 0 ]; then
-		if command -v setpriv >/dev/null 2>&1 &&
-			! setpriv --reuid=cloison-cage --regid=cloison-cage --clear-groups \
-				bwrap --unshare-user --ro-bind / / true 2>/dev/null; then
-			skip_reason="bwrap cannot create a user namespace as cloison-cage here"
-			return 1
-		fi
-	elif ! bwrap --unshare-user --ro-bind / / true 2>/dev/null; then
-		skip_reason="bwrap cannot create a user namespace here"
-		return 1
-	fi
-	return 0
+	cage_prereqs "$CAGE_BIN" "$CAGE_INIT" "$FAKE_SYSTEMD" "$CAGE_SCOPE" "$SIGSYS"
 }
 
 # --- TAP helpers ---------------------------------------------------------------
