@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * cloison-compositor: the server object.  Display, backend, renderer,
+ * allocator, the protocols cages may use (and nothing more: no layer-shell,
+ * screencopy, data-control, virtual input, foreign-toplevel, gamma, output
+ * management, xdg-activation…), scene graph, seat and cursor; then the
+ * per-cage sockets, the control socket and the trusted bar.
+ */
+#include "cloison-build-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <wlr/backend/headless.h>
+#include <wlr/render/pixman.h>
+#include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_presentation_time.h>
+#include <wlr/types/wlr_primary_selection_v1.h>
+#include <wlr/types/wlr_viewporter.h>
+#include <wlr/types/wlr_xdg_output_v1.h>
+#include <wlr/util/log.h>
+
+#include "log.h"
+#include "paths.h"
+#include "server.h"
+#include "util.h"
+
+#define CL_LOCK_FILE "compositor.lock"
+
+/* xdg-decoration: every toplevel is decorated by the server, always. */
+struct cl_decoration {
+	struct wlr_xdg_toplevel_decoration_v1 *decoration;
+	struct wl_listener request_mode;
+	struct wl_listener destroy;
+};
+
+static void wlr_log_to_cl_log(enum wlr_log_importance importance, const char *fmt, va_list args)
+{
+	int priority;
+
+	switch (importance) {
+	case WLR_ERROR:
+		priority = LOG_ERR;
+		break;
+	case WLR_INFO:
+		/* wlroots' informational messages are chatty: debug for us. */
+		priority = LOG_DEBUG;
+		break;
+	default:
+		priority = LOG_DEBUG;
+		break;
+	}
+	/* cl_logv escapes the message (it may carry client-supplied text). */
+	cl_logv(priority, fmt, args);
+}
+
+static void decoration_set_server_side(struct cl_decoration *deco)
+{
+	/* wlroots emits new_toplevel_decoration after the surface's first commit. */
+	struct wlr_xdg_surface *surface = deco->decoration->surface;
+
+	if (!surface || surface->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL)
+		return;
+	wlr_xdg_toplevel_decoration_v1_set_mode(deco->decoration,
+	                                        WLR_XDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE);
+}
+
+static void handle_decoration_request_mode(struct wl_listener *listener, void *data)
+{
+	struct cl_decoration *deco = wl_container_of(listener, deco, request_mode);
+
+	/* Whatever the client asks for, the frame stays ours. */
+	decoration_set_server_side(deco);
+}
+
+static void handle_decoration_destroy(struct wl_listener *listener, void *data)
+{
+	struct cl_decoration *deco = wl_container_of(listener, deco, destroy);
+
+	wl_list_remove(&deco->request_mode.link);
+	wl_list_remove(&deco->destroy.link);
+	free(deco);
+}
+
+static void handle_new_decoration(struct wl_listener *listener, void *data)
+{
+	struct wlr_xdg_toplevel_decoration_v1 *decoration = data;
+	struct cl_decoration *deco = calloc(1, sizeof(*deco));
+
+	if (!deco) {
+		cl_error("out of memory for an xdg-decoration");
+		wl_resource_post_no_memory(decoration->resource);
+		return;
+	}
+	deco->decoration = decoration;
+	deco->request_mode.notify = handle_decoration_request_mode;
+	wl_signal_add(&decoration->events.request_mode, &deco->request_mode);
+	deco->destroy.notify = handle_decoration_destroy;
+	wl_signal_add(&decoration->events.destroy, &deco->destroy);
+	decoration_set_server_side(deco);
+}
+
+static void handle_new_output(struct wl_listener *listener, void *data)
+{
+	struct cl_server *server = wl_container_of(listener, server, new_output);
+
+	cl_output_create(server, data);
+}
+
+static void handle_new_input(struct wl_listener *listener, void *data)
+{
+	struct cl_server *server = wl_container_of(listener, server, new_input);
+
+	cl_input_new_device(server, data);
+}
+
+static void handle_new_xdg_surface(struct wl_listener *listener, void *data)
+{
+	struct cl_server *server = wl_container_of(listener, server, new_xdg_surface);
+
+	cl_view_create(server, data);
+}
+
+static int handle_terminate_signal(int signal_number, void *data)
+{
+	struct cl_server *server = data;
+
+	cl_info("signal %d received, quitting", signal_number);
+	wl_display_terminate(server->display);
+	return 0;
+}
+
+const ClLevel *cl_server_focused_level(struct cl_server *server)
+{
+	struct cl_view *view = server->focused;
+
+	if (view && view->client && view->client->cage && view->client->cage->level)
+		return view->client->cage->level;
+	if (server->config && server->config->levels->len > 0)
+		return g_ptr_array_index(server->config->levels, 0); /* lowest rank */
+	return NULL;
+}
+
+/*
+ * $XDG_RUNTIME_DIR/cloison with its core/ and cages/, and a lock so that two
+ * compositors never fight over the same sockets.
+ */
+static int setup_runtime(struct cl_server *server)
+{
+	g_autoptr(GError) error = NULL;
+
+	server->xdg_runtime_dir = cl_paths_xdg_runtime_dir(&error);
+	if (!server->xdg_runtime_dir) {
+		cl_error("%s", error->message);
+		return -EINVAL;
+	}
+	server->runtime_fd = cl_paths_ensure_runtime(server->xdg_runtime_dir, &error);
+	if (server->runtime_fd < 0) {
+		cl_error("%s", error->message);
+		return server->runtime_fd;
+	}
+	server->runtime_dir = g_build_filename(server->xdg_runtime_dir, "cloison", NULL);
+
+	server->lock_fd = openat(server->runtime_fd, "core/" CL_LOCK_FILE,
+	                         O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (server->lock_fd < 0)
+		return cl_log_errno(LOG_ERR, errno, "cannot open %s/core/%s", server->runtime_dir,
+		                    CL_LOCK_FILE);
+	if (flock(server->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK) {
+			cl_error("another cloison-compositor already runs on %s (lock %s/core/%s)",
+			         server->runtime_dir, server->runtime_dir, CL_LOCK_FILE);
+			return -EBUSY;
+		}
+		return cl_log_errno(LOG_ERR, errno, "cannot lock %s/core/%s", server->runtime_dir,
+		                    CL_LOCK_FILE);
+	}
+	return 0;
+}
+
+static int setup_backend(struct cl_server *server, const struct cl_server_options *opts)
+{
+	if (opts->headless) {
+		server->backend = wlr_headless_backend_create(server->display);
+		if (!server->backend) {
+			cl_error("cannot create the headless backend");
+			return -ENODEV;
+		}
+		server->headless = server->backend;
+		server->renderer = wlr_pixman_renderer_create();
+	} else {
+		/* Nested in Wayland or X11 when WAYLAND_DISPLAY or DISPLAY is set, else DRM. */
+		server->backend = wlr_backend_autocreate(server->display);
+		if (!server->backend) {
+			cl_error("cannot create a backend (no Wayland or X11 display to nest in, "
+			         "and no DRM device or seat); use --headless for tests");
+			return -ENODEV;
+		}
+		server->renderer = wlr_renderer_autocreate(server->backend);
+	}
+	if (!server->renderer) {
+		cl_error("cannot create a renderer");
+		return -ENODEV;
+	}
+	if (!wlr_renderer_init_wl_display(server->renderer, server->display)) {
+		cl_error("cannot initialise the renderer's buffer protocols");
+		return -ENODEV;
+	}
+	server->allocator = wlr_allocator_autocreate(server->backend, server->renderer);
+	if (!server->allocator) {
+		cl_error("cannot create a buffer allocator");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int setup_protocols(struct cl_server *server, bool headless)
+{
+	struct wlr_presentation *presentation;
+
+	server->compositor = wlr_compositor_create(server->display, server->renderer);
+	if (!server->compositor)
+		return -ENOMEM;
+	/* wlroots 0.15: wlr_compositor_create also makes wl_subcompositor. */
+	if (!wlr_data_device_manager_create(server->display) ||
+	    !wlr_primary_selection_v1_device_manager_create(server->display) ||
+	    !wlr_viewporter_create(server->display))
+		return -ENOMEM;
+
+	server->output_layout = wlr_output_layout_create();
+	if (!server->output_layout)
+		return -ENOMEM;
+	if (!wlr_xdg_output_manager_v1_create(server->display, server->output_layout))
+		return -ENOMEM;
+
+	server->scene = wlr_scene_create();
+	if (!server->scene || !wlr_scene_attach_output_layout(server->scene, server->output_layout))
+		return -ENOMEM;
+	presentation = wlr_presentation_create(server->display, server->backend);
+	if (!presentation)
+		return -ENOMEM;
+	wlr_scene_set_presentation(server->scene, presentation);
+	/* Created in this order: layer_core is drawn above layer_views. */
+	server->layer_views = wlr_scene_tree_create(&server->scene->node);
+	server->layer_core = wlr_scene_tree_create(&server->scene->node);
+	if (!server->layer_views || !server->layer_core)
+		return -ENOMEM;
+
+	server->xdg_shell = wlr_xdg_shell_create(server->display);
+	if (!server->xdg_shell)
+		return -ENOMEM;
+	server->new_xdg_surface.notify = handle_new_xdg_surface;
+	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
+
+	server->decoration_manager = wlr_xdg_decoration_manager_v1_create(server->display);
+	if (!server->decoration_manager)
+		return -ENOMEM;
+	server->new_decoration.notify = handle_new_decoration;
+	wl_signal_add(&server->decoration_manager->events.new_toplevel_decoration,
+	              &server->new_decoration);
+
+	server->seat = wlr_seat_create(server->display, "seat0");
+	if (!server->seat)
+		return -ENOMEM;
+	server->cursor = wlr_cursor_create();
+	if (!server->cursor)
+		return -ENOMEM;
+	wlr_cursor_attach_output_layout(server->cursor, server->output_layout);
+	server->cursor_manager = wlr_xcursor_manager_create(NULL, 24);
+	if (!server->cursor_manager)
+		return -ENOMEM;
+	/*
+	 * Headless: no pointer image at all.  Loading the theme costs tens of
+	 * milliseconds at start, and a software cursor would only add noise to
+	 * screenshots.
+	 */
+	if (!headless && !wlr_xcursor_manager_load(server->cursor_manager, 1))
+		cl_warn("cannot load the cursor theme; the pointer may be invisible");
+	return 0;
+}
+
+static void reap_dead_clients(void *data)
+{
+	struct cl_server *server = data;
+	struct cl_client *client, *tmp;
+
+	server->reap_idle = NULL;
+	wl_list_for_each_safe (client, tmp, &server->clients, link) {
+		if (!client->dead)
+			continue;
+		wl_list_remove(&client->link);
+		free(client);
+	}
+}
+
+/* Called by clients.c when a client has gone (its cl_client is now dead). */
+void cl_server_schedule_reap(struct cl_server *server)
+{
+	if (!server->reap_idle)
+		server->reap_idle = wl_event_loop_add_idle(server->loop, reap_dead_clients, server);
+}
+
+struct cl_server *cl_server_create(const struct cl_server_options *opts)
+{
+	struct cl_server *server = calloc(1, sizeof(*server));
+	g_autoptr(GError) error = NULL;
+	g_autofree char *ctl_path = NULL;
+	int r;
+
+	if (!server) {
+		cl_error("out of memory");
+		return NULL;
+	}
+	server->config = opts->config;
+	server->test_input = opts->test_input;
+	server->runtime_fd = -1;
+	server->lock_fd = -1;
+	server->ready_fd = opts->ready_fd;
+	server->next_view_id = 1;
+	wl_list_init(&server->cage_sockets);
+	wl_list_init(&server->outputs);
+	wl_list_init(&server->views);
+	wl_list_init(&server->keyboards);
+	wl_list_init(&server->clients);
+	wl_list_init(&server->new_output.link);
+	wl_list_init(&server->new_input.link);
+	wl_list_init(&server->new_xdg_surface.link);
+	wl_list_init(&server->new_decoration.link);
+	wl_list_init(&server->layout_change.link);
+	wl_list_init(&server->bar_surface_destroy.link);
+
+	wlr_log_init(cl_log_get_max_level() >= LOG_DEBUG ? WLR_DEBUG : WLR_ERROR,
+	             wlr_log_to_cl_log);
+
+	/*
+	 * Every cage may hold CL_MAX_CLIENTS_PER_CAGE connections: raise the
+	 * soft fd limit to the hard one so that one cage cannot starve the
+	 * others (or the core) of file descriptors.  Children get the original.
+	 */
+	if (getrlimit(RLIMIT_NOFILE, &server->nofile) == 0) {
+		struct rlimit raised = {server->nofile.rlim_max, server->nofile.rlim_max};
+
+		if (server->nofile.rlim_cur < raised.rlim_cur &&
+		    setrlimit(RLIMIT_NOFILE, &raised) < 0)
+			cl_log_errno(LOG_WARNING, errno, "cannot raise the file descriptor limit");
+	} else {
+		server->nofile.rlim_cur = server->nofile.rlim_max = RLIM_INFINITY;
+	}
+
+	if (setup_runtime(server) < 0)
+		goto fail;
+
+	server->display = wl_display_create();
+	if (!server->display) {
+		cl_error("cannot create the Wayland display");
+		goto fail;
+	}
+	server->loop = wl_display_get_event_loop(server->display);
+	/* Before any global exists: cages must never see a privileged one. */
+	wl_display_set_global_filter(server->display, cl_global_filter, server);
+
+	server->sigterm =
+	        wl_event_loop_add_signal(server->loop, SIGTERM, handle_terminate_signal, server);
+	server->sigint =
+	        wl_event_loop_add_signal(server->loop, SIGINT, handle_terminate_signal, server);
+
+	if (setup_backend(server, opts) < 0)
+		goto fail;
+	r = setup_protocols(server, opts->headless);
+	if (r < 0) {
+		cl_log_errno(LOG_ERR, -r, "cannot create the compositor's protocols");
+		goto fail;
+	}
+
+	server->new_output.notify = handle_new_output;
+	wl_signal_add(&server->backend->events.new_output, &server->new_output);
+	server->new_input.notify = handle_new_input;
+	wl_signal_add(&server->backend->events.new_input, &server->new_input);
+
+	cl_input_init(server);
+	if (cl_shell_create(server) < 0)
+		goto fail;
+
+	if (opts->headless) {
+		int w = opts->width > 0 ? opts->width : 1280;
+		int h = opts->height > 0 ? opts->height : 720;
+
+		/* Announced by wlr_backend_start(), in cl_server_run(). */
+		if (!wlr_headless_add_output(server->backend, (unsigned)w, (unsigned)h)) {
+			cl_error("cannot create the headless output");
+			goto fail;
+		}
+	}
+
+	if (cl_cage_sockets_create(server) < 0)
+		goto fail;
+
+	ctl_path = cl_paths_socket(server->xdg_runtime_dir, NULL, CL_CTL_SOCKET, &error);
+	if (!ctl_path) {
+		cl_error("%s", error->message);
+		goto fail;
+	}
+	server->ctl = cl_ctl_create(server, ctl_path);
+	if (!server->ctl) {
+		cl_error("cannot create the control socket %s", ctl_path);
+		goto fail;
+	}
+
+	if (opts->bar_command && cl_bar_start(server, opts->bar_command) < 0)
+		goto fail;
+
+	return server;
+fail:
+	cl_server_destroy(server);
+	return NULL;
+}
+
+static void signal_ready(struct cl_server *server)
+{
+	static const char ready[] = "READY=1\n";
+	int r;
+
+	if (server->ready_fd < 0)
+		return;
+	r = cl_write_all(server->ready_fd, ready, sizeof(ready) - 1);
+	if (r < 0)
+		cl_log_errno(LOG_WARNING, -r, "cannot write to the readiness fd %d",
+		             server->ready_fd);
+	server->ready_fd = cl_close(server->ready_fd);
+}
+
+int cl_server_run(struct cl_server *server)
+{
+	if (!wlr_backend_start(server->backend)) {
+		cl_error("cannot start the backend");
+		return -ENODEV;
+	}
+	if (wl_list_empty(&server->outputs))
+		cl_warn("no output yet; windows will be placed when one appears");
+	/* Every cage socket listens, core/ctl exists, the outputs are announced. */
+	signal_ready(server);
+	cl_info("running (%d cage sockets)", wl_list_length(&server->cage_sockets));
+	wl_display_run(server->display);
+	return 0;
+}
+
+void cl_server_destroy(struct cl_server *server)
+{
+	struct cl_client *client, *tmp;
+
+	if (!server)
+		return;
+
+	if (server->display) {
+		cl_bar_stop(server);
+		if (server->ctl) {
+			cl_ctl_destroy(server->ctl);
+			server->ctl = NULL;
+		}
+		cl_cage_sockets_destroy(server);
+		wl_display_destroy_clients(server->display);
+		cl_shell_destroy(server);
+		cl_input_finish(server);
+	}
+	/* The bar's surface is gone with its client; no listener may remain. */
+	wl_list_remove(&server->bar_surface_destroy.link);
+	wl_list_init(&server->bar_surface_destroy.link);
+	server->bar_surface = NULL;
+	server->bar_node = NULL;
+
+	wl_list_remove(&server->new_xdg_surface.link);
+	wl_list_remove(&server->new_decoration.link);
+	wl_list_remove(&server->new_output.link);
+	wl_list_remove(&server->new_input.link);
+
+	if (server->backend)
+		wlr_backend_destroy(server->backend); /* destroys outputs and input devices */
+	cl_outputs_destroy(server);
+	if (server->cursor_manager)
+		wlr_xcursor_manager_destroy(server->cursor_manager);
+	if (server->cursor)
+		wlr_cursor_destroy(server->cursor);
+	/*
+	 * The layout before the scene: the scene's output-layout helper listens
+	 * to the layout's destruction and frees itself then; destroying the
+	 * scene first leaves that listener dangling.
+	 */
+	if (server->output_layout)
+		wlr_output_layout_destroy(server->output_layout);
+	if (server->scene)
+		wlr_scene_node_destroy(&server->scene->node);
+
+	if (server->reap_idle)
+		wl_event_source_remove(server->reap_idle);
+	server->reap_idle = NULL;
+	if (server->sigterm)
+		wl_event_source_remove(server->sigterm);
+	if (server->sigint)
+		wl_event_source_remove(server->sigint);
+	if (server->display)
+		wl_display_destroy(server->display);
+	if (server->allocator)
+		wlr_allocator_destroy(server->allocator);
+	if (server->renderer)
+		wlr_renderer_destroy(server->renderer);
+
+	wl_list_for_each_safe (client, tmp, &server->clients, link) {
+		wl_list_remove(&client->link);
+		free(client);
+	}
+	cl_close(server->ready_fd);
+	cl_close(server->lock_fd);
+	cl_close(server->runtime_fd);
+	g_free(server->runtime_dir);
+	g_free(server->xdg_runtime_dir);
+	free(server);
+}

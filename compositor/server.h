@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * cloison-compositor: shared structures.  One struct per object (tinywl /
+ * cage style), listeners named handle_<event>, every destroy handler removes
+ * every listener it added, lists commented with the struct whose link they
+ * hold.  See docs/compositor.md.
+ *
+ * Module map (each module owns its functions; server.h is the contract):
+ *   server.c    cl_server_create/destroy/run: display, backend, renderer,
+ *               allocator, scene, output layout, seat, protocols
+ *   output.c    outputs, frames, the bar strip, screenshot buffers
+ *   clients.c   per-cage listening sockets, client tagging, global filter
+ *   view.c      xdg toplevels and popups: placement, limits, focus
+ *   frame.c     server-side frame: border rects and the title buffer
+ *   input.c     keyboard, pointer, secure attention key, synthetic input
+ *   ctl.c       the control socket (JSON) used by cloison-ctl
+ */
+#pragma once
+
+#define WLR_USE_UNSTABLE 1
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <wayland-server-core.h>
+#include <wlr/backend.h>
+#include <wlr/render/allocator.h>
+#include <wlr/render/wlr_renderer.h>
+#include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_cursor.h>
+#include <wlr/types/wlr_output.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_scene.h>
+#include <wlr/types/wlr_seat.h>
+#include <wlr/types/wlr_xcursor_manager.h>
+#include <wlr/types/wlr_xdg_decoration_v1.h>
+#include <wlr/types/wlr_xdg_shell.h>
+
+#include "config.h"
+
+/* Height of the bar strip reserved at the top of every output, in pixels. */
+#define CL_BAR_HEIGHT 28
+/* Frame around every cage toplevel. */
+#define CL_FRAME_BORDER   4
+#define CL_FRAME_TITLEBAR 24
+/* Title text: characters kept after sanitising. */
+#define CL_TITLE_MAX_CHARS 256
+
+/* Per-client bounds (a hostile client is disconnected when it passes one). */
+#define CL_MAX_TOPLEVELS_PER_CLIENT 64
+#define CL_MAX_POPUPS_PER_CLIENT    64
+#define CL_MAX_SURFACE_SIZE         8192 /* width or height in pixels */
+#define CL_MAX_CLIENTS_PER_CAGE     128
+
+struct cl_server;
+
+/* A cage's listening Wayland socket. */
+struct cl_cage_socket {
+	struct cl_server *server;
+	const ClCage *cage;
+	char *path;
+	int fd;
+	struct wl_event_source *source;
+	int n_clients;
+	struct wl_event_source *resume_timer; /* accept() paused after EMFILE */
+	unsigned n_refused;                   /* connections refused (client cap) */
+	dev_t dev;                            /* the socket file we bound */
+	ino_t ino;
+	struct wl_list link; // struct cl_server.cage_sockets
+};
+
+/*
+ * What the compositor knows about a client: its cage, from the socket it
+ * connected through (NULL for the trusted bar client).  Found again with
+ * cl_client_from_wl_client().
+ */
+struct cl_client {
+	struct wl_client *wl_client;
+	struct cl_cage_socket *socket; /* NULL: trusted core client */
+	const ClCage *cage;            /* NULL: trusted core client */
+	bool trusted;
+	int n_toplevels;
+	int n_popups;
+	struct wl_listener destroy;
+	/*
+	 * libwayland 1.21 runs client destroy listeners before it destroys the
+	 * client's resources: a cl_client outlives its wl_client until the next
+	 * idle (dead, wl_client NULL) so that resource destructors may still
+	 * use view->client.  cl_client_from_wl_client() never returns it then.
+	 */
+	struct cl_server *server;
+	bool dead;
+	struct wl_list link; // struct cl_server.clients
+};
+
+struct cl_output {
+	struct cl_server *server;
+	struct wlr_output *wlr_output;
+	struct wlr_scene_rect *strip;         /* fallback bar strip (level colour) */
+	struct wlr_scene_buffer *strip_label; /* fallback strip label */
+	const ClLevel *strip_level;           /* level the label shows */
+	int strip_width;                      /* strip width the label was made for */
+	struct wlr_buffer *last_frame;        /* locked copy of the last committed frame */
+	struct wl_listener frame;
+	struct wl_listener commit;
+	struct wl_listener destroy;
+	struct wl_list link; // struct cl_server.outputs
+};
+
+struct cl_view {
+	struct cl_server *server;
+	uint32_t id;              /* stable, shown by cloison-ctl */
+	struct cl_client *client; /* its cage */
+	struct wlr_xdg_surface *xdg_surface;
+	struct wlr_scene_tree *tree; /* frame + surface */
+	struct wlr_scene_node *surface_node;
+	struct cl_frame *frame;
+	char *title;  /* sanitised */
+	char *app_id; /* sanitised */
+	int x, y;     /* position of the frame's outer top-left corner */
+	bool mapped;
+	bool maximized, fullscreen;
+	struct wl_listener map;
+	struct wl_listener unmap;
+	struct wl_listener destroy;
+	struct wl_listener commit;
+	struct wl_listener set_title;
+	struct wl_listener set_app_id;
+	struct wl_listener request_maximize;
+	struct wl_listener request_fullscreen;
+	struct wl_listener request_move;
+	struct wl_listener request_resize;
+	struct wl_list link; // struct cl_server.views (front first)
+
+	/* view.c state (added). */
+	const ClCage *cage;     /* copy of client->cage, still valid once the client is gone */
+	bool trusted;           /* core client: no frame, placed in layer_core */
+	struct wlr_box content; /* shown part of the surface (surface coordinates) */
+	struct wlr_box restore; /* frame position and content size before maximize/fullscreen */
+	struct wl_listener client_destroy;    /* sets client to NULL */
+	struct wl_event_source *changed_idle; /* coalesces title/app_id updates */
+	struct wlr_scene_tree *popups;        /* above the frame, at the surface's origin */
+};
+
+struct cl_keyboard {
+	struct cl_server *server;
+	struct wlr_input_device *device;
+	struct wl_listener modifiers;
+	struct wl_listener key;
+	struct wl_listener destroy;
+	struct wl_list link; // struct cl_server.keyboards
+};
+
+struct cl_server {
+	const ClConfig *config;
+	bool test_input;       /* --test-input: synthetic input allowed on ctl */
+	char *runtime_dir;     /* $XDG_RUNTIME_DIR/cloison */
+	char *xdg_runtime_dir; /* $XDG_RUNTIME_DIR */
+	int runtime_fd;        /* O_DIRECTORY fd on runtime_dir */
+	int lock_fd;           /* core/compositor.lock, flock()ed while we run */
+	int ready_fd;          /* --ready-fd until readiness is signalled, else -1 */
+	struct rlimit nofile;  /* RLIMIT_NOFILE we started with (restored in children) */
+
+	struct wl_display *display;
+	struct wl_event_loop *loop;
+	struct wlr_backend *backend;
+	struct wlr_backend *headless; /* the headless backend, when used (synthetic input) */
+	struct wlr_renderer *renderer;
+	struct wlr_allocator *allocator;
+	struct wlr_compositor *compositor;
+	struct wlr_scene *scene;
+	struct wlr_scene_tree *layer_views; /* cage windows */
+	struct wlr_scene_tree *layer_core;  /* bar strip and core surfaces, always on top */
+	struct wlr_output_layout *output_layout;
+	struct wlr_xdg_shell *xdg_shell;
+	struct wlr_xdg_decoration_manager_v1 *decoration_manager;
+	struct wlr_seat *seat;
+	struct wlr_cursor *cursor;
+	struct wlr_xcursor_manager *cursor_manager;
+
+	struct wl_list cage_sockets; // struct cl_cage_socket.link
+	struct wl_list outputs;      // struct cl_output.link
+	struct wl_list views;        // struct cl_view.link
+	struct wl_list keyboards;    // struct cl_keyboard.link
+	struct wl_list clients;      // struct cl_client.link (live and dead)
+	struct wl_event_source *reap_idle;
+	struct cl_view *focused;
+	uint32_t next_view_id;
+
+	/* Synthetic input devices (headless, --test-input only). */
+	struct wlr_input_device *test_keyboard;
+	struct wlr_input_device *test_pointer;
+
+	struct cl_ctl *ctl;
+	struct cl_input *input;         /* input.c: pointer grab, secure attention key */
+	struct cl_selection *selection; /* selection.c: selections kept per level */
+	struct cl_bar *bar;             /* clients.c: the trusted bar client (--bar), or NULL */
+	struct cl_shell *shell;         /* shell.c: the zcloison_shell_v1 global */
+	/* The bar's surface (zcloison_shell_v1.set_bar); NULL: fallback strip. */
+	struct wlr_surface *bar_surface;
+	struct wlr_scene_node *bar_node; /* in layer_core */
+	struct wl_listener bar_surface_destroy;
+	struct wl_event_source *sigterm, *sigint;
+
+	struct wl_listener new_output;
+	struct wl_listener new_input;
+	struct wl_listener new_xdg_surface;
+	struct wl_listener new_decoration;
+	struct wl_listener layout_change;
+	struct wl_listener cursor_motion;
+	struct wl_listener cursor_motion_absolute;
+	struct wl_listener cursor_button;
+	struct wl_listener cursor_axis;
+	struct wl_listener cursor_frame;
+	struct wl_listener request_set_selection;
+	struct wl_listener request_set_primary_selection;
+	struct wl_listener request_start_drag;
+	struct wl_listener request_cursor;
+};
+
+struct cl_server_options {
+	const ClConfig *config;
+	bool headless;
+	int width, height; /* headless output size */
+	bool test_input;
+	int ready_fd;            /* write "READY=1\n" here once every socket listens, or -1 */
+	const char *bar_command; /* --bar: trusted bar client (shell syntax), or NULL */
+};
+
+/* server.c */
+struct cl_server *cl_server_create(const struct cl_server_options *opts);
+int cl_server_run(struct cl_server *server);
+void cl_server_destroy(struct cl_server *server);
+/* The level shown in the bar strip: the focused window's, else the lowest. */
+const ClLevel *cl_server_focused_level(struct cl_server *server);
+/* Free the cl_clients of departed clients at the next idle (clients.c calls it). */
+void cl_server_schedule_reap(struct cl_server *server);
+
+/* clients.c */
+int cl_cage_sockets_create(struct cl_server *server);
+void cl_cage_sockets_destroy(struct cl_server *server);
+struct cl_client *cl_client_from_wl_client(struct wl_client *client);
+bool cl_global_filter(const struct wl_client *client, const struct wl_global *global, void *data);
+/* The trusted bar client over a socketpair, restarted with backoff when it dies. */
+int cl_bar_start(struct cl_server *server, const char *command);
+void cl_bar_stop(struct cl_server *server);
+
+/* output.c */
+void cl_output_create(struct cl_server *server, struct wlr_output *wlr_output);
+/* Usable area of the layout below the bar strip (layout coordinates). */
+void cl_server_work_area(struct cl_server *server, struct wlr_box *box);
+void cl_outputs_update_strip(struct cl_server *server);
+/* PNG of the first output's last frame; 0 or -errno. */
+int cl_output_screenshot(struct cl_server *server, const char *path);
+/* Show SURFACE (trusted bar) in the strip instead of the fallback; NULL: fallback. */
+void cl_outputs_set_bar_surface(struct cl_server *server, struct wlr_surface *surface);
+/* Whether SURFACE may become the bar (it has no other role). */
+bool cl_output_surface_can_be_bar(struct wlr_surface *surface);
+void cl_outputs_destroy(struct cl_server *server);
+
+/* view.c */
+void cl_view_create(struct cl_server *server, struct wlr_xdg_surface *xdg_surface);
+void cl_view_focus(struct cl_view *view);
+void cl_view_close(struct cl_view *view);
+struct cl_view *cl_view_at(struct cl_server *server, double lx, double ly,
+                           struct wlr_surface **surface, double *sx, double *sy);
+struct cl_view *cl_view_from_id(struct cl_server *server, uint32_t id);
+/* Title text for frames and cloison-ctl: valid UTF-8, no controls, capped. */
+char *cl_sanitize_title(const char *title, size_t max_chars);
+/* Keyboard focus to no window (secure attention key, focused window gone). */
+void cl_view_focus_clear(struct cl_server *server);
+/* Frame insets of VIEW: border and title bar around the content (0 for core windows). */
+void cl_view_get_insets(const struct cl_view *view, int *left, int *top, int *right, int *bottom);
+/* Move VIEW's frame to (x, y), clamped to the work area. */
+void cl_view_move(struct cl_view *view, int x, int y);
+/* Ask VIEW for a content size (clamped to the work area). */
+void cl_view_resize(struct cl_view *view, int width, int height);
+/* The work area changed (outputs added, removed, resized): refit every window. */
+void cl_views_relayout(struct cl_server *server);
+
+/* frame.c */
+struct cl_frame *cl_frame_create(struct cl_view *view);
+void cl_frame_update(struct cl_frame *frame, int content_width, int content_height, bool focused);
+void cl_frame_destroy(struct cl_frame *frame);
+/*
+ * TEXT rendered with pango/cairo on BG in FG, HEIGHT pixels high, into a new
+ * buffer (unlock with wlr_buffer_drop()); *width receives its width.  NULL on
+ * failure.
+ */
+struct wlr_buffer *cl_text_buffer_create(const char *text, int height, const uint8_t fg[3],
+                                         const uint8_t bg[3], int *width);
+
+/* input.c */
+void cl_input_new_device(struct cl_server *server, struct wlr_input_device *device);
+void cl_input_init(struct cl_server *server);
+/* Synthetic input for tests (refused unless --test-input). */
+int cl_input_test_key(struct cl_server *server, const char *keysym_name);
+int cl_input_test_type(struct cl_server *server, const char *utf8);
+int cl_input_test_move(struct cl_server *server, double x, double y);
+int cl_input_test_click(struct cl_server *server, uint32_t button);
+void cl_input_finish(struct cl_server *server);
+/* Interactive move (edges 0) or resize of VIEW with the pointer (client request). */
+void cl_input_begin_grab(struct cl_view *view, bool resize, uint32_t edges);
+/* VIEW is unmapped or destroyed: end its grab, refresh the pointer focus. */
+void cl_input_view_gone(struct cl_view *view);
+/* Pointer focus to whatever is under the cursor now (after windows moved). */
+void cl_input_update_pointer_focus(struct cl_server *server);
+
+/*
+ * selection.c: clipboard and primary selection kept per level (called by
+ * cl_input_init/cl_input_finish); drags carrying data are refused.
+ */
+void cl_selection_init(struct cl_server *server);
+void cl_selection_finish(struct cl_server *server);
+/* Keyboard focus changed: offer the seat the focused level's selections. */
+void cl_selection_focus_changed(struct cl_server *server);
+
+/* shell.c: zcloison_shell_v1 for the trusted client; view.c reports changes. */
+int cl_shell_create(struct cl_server *server);
+void cl_shell_destroy(struct cl_server *server);
+void cl_shell_window_changed(struct cl_server *server, struct cl_view *view);
+void cl_shell_window_closed(struct cl_server *server, uint32_t id);
+void cl_shell_focus_changed(struct cl_server *server);
+
+/* ctl.c */
+struct cl_ctl *cl_ctl_create(struct cl_server *server, const char *path);
+void cl_ctl_destroy(struct cl_ctl *ctl);

@@ -1,0 +1,1100 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * cl-test-toplevel: an xdg toplevel filled with one colour (wl_shm), for
+ * the compositor tests.
+ *
+ *   cl-test-toplevel [--app-id ID] [--title T] [--colour RRGGBB] [--size WxH]
+ *                    [--fullscreen] [--maximize] [--print-keys]
+ *                    [--quit-after-configure] [--count N]
+ *                    [--popup W,H,X,Y [--popup-colour RRGGBB]]
+ *                    [--cursor W,H,HX,HY [--cursor-colour RRGGBB]]
+ *                    [--set-selection TEXT] [--get-selection] [--csd]
+ *
+ * Prints on stdout, line-buffered:
+ *   "configure N W H [maximized] [fullscreen] [activated]" for each
+ *   configure of toplevel N (1-based), "mapped N" when its first buffer is
+ *   committed, and with --print-keys "keyboard" (keyboard object ready),
+ *   "enter", "leave" and "key CODE pressed|released" (evdev codes).
+ * --count N creates N toplevels in this one client (the flood test).
+ * --popup opens one xdg_popup of W x H at offset X, Y from the first
+ * toplevel's top-left corner, with no constraint adjustment (a client
+ * trying to cover the bar strip); prints "popup-configure X Y W H",
+ * "popup-mapped" and "popup-done".
+ * --cursor sets a W x H cursor image with hotspot HX, HY on every pointer
+ * enter (a client trying to draw over the strip with its cursor); prints
+ * "pointer", "pointer-enter X Y", "pointer-leave", "button CODE STATE".
+ * --set-selection offers TEXT as the clipboard (text/plain) on its first
+ * keyboard focus ("selection-set", "selection-sent MIME",
+ * "selection-cancelled"); --get-selection prints, for every clipboard the
+ * compositor shows it, "selection TEXT", "selection none" or
+ * "selection (no text)".  Both imply --print-keys.
+ * --csd asks for client-side decorations (xdg-decoration) and prints the
+ * mode the compositor decides: "decoration N server-side|client-side"
+ * ("decoration-manager missing" if the global is not offered).
+ * Exits 0 when every toplevel was closed by the compositor, 3 when the
+ * compositor disconnected it (protocol error or connection lost; the
+ * reason on stderr), 2 on usage or set-up errors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/input-event-codes.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <wayland-client.h>
+
+#include "xdg-decoration-unstable-v1-client-protocol.h"
+#include "xdg-shell-client-protocol.h"
+
+#define MAX_COUNT 10000
+#define MAX_SIDE  8192
+
+struct buffer {
+	struct wl_list link; // struct app.buffers
+	struct wl_buffer *wl_buffer;
+	int width, height;
+	bool busy;
+	bool obsolete; /* destroy when released */
+};
+
+struct toplevel {
+	struct app *app;
+	struct zxdg_toplevel_decoration_v1 *decoration;
+	int index;
+	struct wl_surface *surface;
+	struct xdg_surface *xdg_surface;
+	struct xdg_toplevel *xdg_toplevel;
+	struct buffer *buffer;
+	int pending_width, pending_height;
+	bool mapped;
+	bool closed;
+};
+
+struct popup {
+	struct app *app;
+	struct wl_surface *surface;
+	struct xdg_surface *xdg_surface;
+	struct xdg_popup *xdg_popup;
+	struct buffer *buffer;
+	int width, height;
+	bool mapped;
+};
+
+struct app {
+	struct wl_display *display;
+	struct wl_registry *registry;
+	struct wl_compositor *compositor;
+	struct wl_shm *shm;
+	struct xdg_wm_base *wm_base;
+	struct wl_seat *seat;
+	struct wl_keyboard *keyboard;
+	struct wl_list buffers; // struct buffer.link
+	/* --csd: ask for client-side decorations (the compositor must refuse). */
+	bool want_csd;
+	struct zxdg_decoration_manager_v1 *decoration_manager;
+	/* --set-selection TEXT / --get-selection: the clipboard. */
+	const char *set_selection;
+	bool get_selection;
+	bool selection_set;
+	struct wl_data_device_manager *ddm;
+	struct wl_data_device *data_device;
+	struct wl_data_source *source;
+	struct toplevel *toplevels;
+	int count;
+	int open;
+
+	const char *app_id;
+	const char *title;
+	uint32_t colour; /* XRGB8888 */
+	int width, height;
+	bool fullscreen, maximize, print_keys, quit_after_configure;
+	/* --popup W,H,X,Y: one xdg_popup on the first toplevel. */
+	bool want_popup;
+	int popup_w, popup_h, popup_x, popup_y;
+	uint32_t popup_colour;
+	struct popup *popup;
+	/* --cursor W,H,HX,HY: a cursor image set on every pointer enter. */
+	bool want_cursor;
+	int cursor[4];
+	uint32_t cursor_colour;
+	struct wl_pointer *pointer;
+	struct wl_surface *cursor_surface;
+	struct buffer *cursor_buffer;
+	bool configured_once;
+};
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void popup_create(struct app *app, struct toplevel *parent);
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("cl-test-toplevel: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+/* ---- buffers ------------------------------------------------------------ */
+
+static void buffer_destroy(struct buffer *buffer)
+{
+	wl_list_remove(&buffer->link);
+	wl_buffer_destroy(buffer->wl_buffer);
+	free(buffer);
+}
+
+static void handle_buffer_release(void *data, struct wl_buffer *wl_buffer)
+{
+	struct buffer *buffer = data;
+
+	buffer->busy = false;
+	if (buffer->obsolete)
+		buffer_destroy(buffer);
+}
+
+static const struct wl_buffer_listener buffer_listener = {
+        .release = handle_buffer_release,
+};
+
+static struct buffer *buffer_create(struct app *app, int width, int height, uint32_t colour)
+{
+	size_t stride = (size_t)width * 4, size = stride * (size_t)height;
+	struct buffer *buffer;
+	struct wl_shm_pool *pool;
+	uint32_t *pixels;
+	int fd;
+
+	fd = memfd_create("cl-test-toplevel", MFD_CLOEXEC);
+	if (fd < 0)
+		die("memfd_create: %s", strerror(errno));
+	if (ftruncate(fd, (off_t)size) < 0)
+		die("ftruncate: %s", strerror(errno));
+	pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (pixels == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	for (size_t i = 0; i < size / 4; i++)
+		pixels[i] = colour;
+	munmap(pixels, size);
+
+	buffer = calloc(1, sizeof(*buffer));
+	if (!buffer)
+		die("out of memory");
+	pool = wl_shm_create_pool(app->shm, fd, (int32_t)size);
+	buffer->wl_buffer = wl_shm_pool_create_buffer(pool, 0, width, height, (int32_t)stride,
+	                                              WL_SHM_FORMAT_XRGB8888);
+	wl_shm_pool_destroy(pool);
+	close(fd);
+	buffer->width = width;
+	buffer->height = height;
+	wl_buffer_add_listener(buffer->wl_buffer, &buffer_listener, buffer);
+	wl_list_insert(&app->buffers, &buffer->link);
+	return buffer;
+}
+
+static void toplevel_draw(struct toplevel *t, int width, int height)
+{
+	struct app *app = t->app;
+
+	if (!t->buffer || t->buffer->width != width || t->buffer->height != height) {
+		if (t->buffer) {
+			if (t->buffer->busy)
+				t->buffer->obsolete = true;
+			else
+				buffer_destroy(t->buffer);
+		}
+		t->buffer = buffer_create(app, width, height, app->colour);
+	}
+	wl_surface_attach(t->surface, t->buffer->wl_buffer, 0, 0);
+	wl_surface_damage(t->surface, 0, 0, INT32_MAX, INT32_MAX);
+	t->buffer->busy = true;
+	wl_surface_commit(t->surface);
+	if (!t->mapped) {
+		t->mapped = true;
+		printf("mapped %d\n", t->index);
+	}
+}
+
+/* ---- xdg-shell ------------------------------------------------------------- */
+
+static void handle_wm_base_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
+{
+	xdg_wm_base_pong(wm_base, serial);
+}
+
+static const struct xdg_wm_base_listener wm_base_listener = {
+        .ping = handle_wm_base_ping,
+};
+
+static void handle_xdg_surface_configure(void *data, struct xdg_surface *xdg_surface,
+                                         uint32_t serial)
+{
+	struct toplevel *t = data;
+	struct app *app = t->app;
+	int w = t->pending_width > 0 ? t->pending_width : app->width;
+	int h = t->pending_height > 0 ? t->pending_height : app->height;
+
+	if (w > MAX_SIDE)
+		w = MAX_SIDE;
+	if (h > MAX_SIDE)
+		h = MAX_SIDE;
+	xdg_surface_ack_configure(xdg_surface, serial);
+	toplevel_draw(t, w, h);
+	app->configured_once = true;
+	if (app->want_popup && !app->popup && t->index == 1)
+		popup_create(app, t);
+}
+
+static const struct xdg_surface_listener xdg_surface_listener = {
+        .configure = handle_xdg_surface_configure,
+};
+
+static void handle_toplevel_configure(void *data, struct xdg_toplevel *xdg_toplevel, int32_t width,
+                                      int32_t height, struct wl_array *states)
+{
+	struct toplevel *t = data;
+	uint32_t *state;
+
+	t->pending_width = width;
+	t->pending_height = height;
+	printf("configure %d %d %d", t->index, width, height);
+	wl_array_for_each(state, states)
+	{
+		switch (*state) {
+		case XDG_TOPLEVEL_STATE_MAXIMIZED:
+			printf(" maximized");
+			break;
+		case XDG_TOPLEVEL_STATE_FULLSCREEN:
+			printf(" fullscreen");
+			break;
+		case XDG_TOPLEVEL_STATE_ACTIVATED:
+			printf(" activated");
+			break;
+		default:
+			break;
+		}
+	}
+	printf("\n");
+}
+
+static void handle_toplevel_close(void *data, struct xdg_toplevel *xdg_toplevel)
+{
+	struct toplevel *t = data;
+
+	if (t->closed)
+		return;
+	t->closed = true;
+	printf("close %d\n", t->index);
+	if (t->index == 1 && t->app->popup) {
+		xdg_popup_destroy(t->app->popup->xdg_popup);
+		xdg_surface_destroy(t->app->popup->xdg_surface);
+		wl_surface_destroy(t->app->popup->surface);
+		free(t->app->popup);
+		t->app->popup = NULL;
+	}
+	if (t->decoration)
+		zxdg_toplevel_decoration_v1_destroy(t->decoration);
+	t->decoration = NULL;
+	xdg_toplevel_destroy(t->xdg_toplevel);
+	xdg_surface_destroy(t->xdg_surface);
+	wl_surface_destroy(t->surface);
+	t->xdg_toplevel = NULL;
+	t->xdg_surface = NULL;
+	t->surface = NULL;
+	t->app->open--;
+}
+
+static const struct xdg_toplevel_listener toplevel_listener = {
+        .configure = handle_toplevel_configure,
+        .close = handle_toplevel_close,
+};
+
+static void handle_popup_surface_configure(void *data, struct xdg_surface *xdg_surface,
+                                           uint32_t serial)
+{
+	struct popup *p = data;
+
+	xdg_surface_ack_configure(xdg_surface, serial);
+	if (!p->buffer || p->buffer->width != p->width || p->buffer->height != p->height) {
+		if (p->buffer) {
+			if (p->buffer->busy)
+				p->buffer->obsolete = true;
+			else
+				buffer_destroy(p->buffer);
+		}
+		p->buffer = buffer_create(p->app, p->width, p->height, p->app->popup_colour);
+	}
+	wl_surface_attach(p->surface, p->buffer->wl_buffer, 0, 0);
+	wl_surface_damage(p->surface, 0, 0, INT32_MAX, INT32_MAX);
+	p->buffer->busy = true;
+	wl_surface_commit(p->surface);
+	if (!p->mapped) {
+		p->mapped = true;
+		printf("popup-mapped\n");
+	}
+}
+
+static const struct xdg_surface_listener popup_surface_listener = {
+        .configure = handle_popup_surface_configure,
+};
+
+static void handle_popup_configure(void *data, struct xdg_popup *xdg_popup, int32_t x, int32_t y,
+                                   int32_t width, int32_t height)
+{
+	struct popup *p = data;
+
+	printf("popup-configure %d %d %d %d\n", x, y, width, height);
+	p->width = width > 0 ? (width > MAX_SIDE ? MAX_SIDE : width) : p->app->popup_w;
+	p->height = height > 0 ? (height > MAX_SIDE ? MAX_SIDE : height) : p->app->popup_h;
+}
+
+static void handle_popup_done(void *data, struct xdg_popup *xdg_popup)
+{
+	printf("popup-done\n");
+}
+
+static const struct xdg_popup_listener popup_listener = {
+        .configure = handle_popup_configure,
+        .popup_done = handle_popup_done,
+};
+
+/* A popup placed by the client's wishes, with no constraint adjustment. */
+static void popup_create(struct app *app, struct toplevel *parent)
+{
+	struct popup *p = calloc(1, sizeof(*p));
+	struct xdg_positioner *pos;
+
+	if (!p)
+		die("out of memory");
+	p->app = app;
+	p->width = app->popup_w;
+	p->height = app->popup_h;
+	pos = xdg_wm_base_create_positioner(app->wm_base);
+	xdg_positioner_set_size(pos, app->popup_w, app->popup_h);
+	xdg_positioner_set_anchor_rect(pos, 0, 0, 1, 1);
+	xdg_positioner_set_anchor(pos, XDG_POSITIONER_ANCHOR_TOP_LEFT);
+	xdg_positioner_set_gravity(pos, XDG_POSITIONER_GRAVITY_BOTTOM_RIGHT);
+	xdg_positioner_set_offset(pos, app->popup_x, app->popup_y);
+	xdg_positioner_set_constraint_adjustment(pos, 0);
+	p->surface = wl_compositor_create_surface(app->compositor);
+	p->xdg_surface = xdg_wm_base_get_xdg_surface(app->wm_base, p->surface);
+	xdg_surface_add_listener(p->xdg_surface, &popup_surface_listener, p);
+	p->xdg_popup = xdg_surface_get_popup(p->xdg_surface, parent->xdg_surface, pos);
+	xdg_popup_add_listener(p->xdg_popup, &popup_listener, p);
+	xdg_positioner_destroy(pos);
+	wl_surface_commit(p->surface);
+	app->popup = p;
+}
+
+static void handle_decoration_configure(void *data, struct zxdg_toplevel_decoration_v1 *deco,
+                                        uint32_t mode)
+{
+	struct toplevel *t = data;
+
+	printf("decoration %d %s\n", t->index,
+	       mode == ZXDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE   ? "server-side"
+	       : mode == ZXDG_TOPLEVEL_DECORATION_V1_MODE_CLIENT_SIDE ? "client-side"
+	                                                              : "unknown");
+}
+
+static const struct zxdg_toplevel_decoration_v1_listener decoration_listener = {
+        .configure = handle_decoration_configure,
+};
+
+static void toplevel_create(struct app *app, struct toplevel *t, int index)
+{
+	t->app = app;
+	t->index = index;
+	t->surface = wl_compositor_create_surface(app->compositor);
+	t->xdg_surface = xdg_wm_base_get_xdg_surface(app->wm_base, t->surface);
+	xdg_surface_add_listener(t->xdg_surface, &xdg_surface_listener, t);
+	t->xdg_toplevel = xdg_surface_get_toplevel(t->xdg_surface);
+	xdg_toplevel_add_listener(t->xdg_toplevel, &toplevel_listener, t);
+	if (app->app_id)
+		xdg_toplevel_set_app_id(t->xdg_toplevel, app->app_id);
+	if (app->title)
+		xdg_toplevel_set_title(t->xdg_toplevel, app->title);
+	if (app->maximize)
+		xdg_toplevel_set_maximized(t->xdg_toplevel);
+	if (app->fullscreen)
+		xdg_toplevel_set_fullscreen(t->xdg_toplevel, NULL);
+	if (app->want_csd && app->decoration_manager) {
+		t->decoration = zxdg_decoration_manager_v1_get_toplevel_decoration(
+		        app->decoration_manager, t->xdg_toplevel);
+		zxdg_toplevel_decoration_v1_add_listener(t->decoration, &decoration_listener, t);
+		zxdg_toplevel_decoration_v1_set_mode(t->decoration,
+		                                     ZXDG_TOPLEVEL_DECORATION_V1_MODE_CLIENT_SIDE);
+	}
+	wl_surface_commit(t->surface);
+	app->open++;
+}
+
+/* ---- keyboard ---------------------------------------------------------------- */
+
+static void handle_keymap(void *data, struct wl_keyboard *kb, uint32_t format, int32_t fd,
+                          uint32_t size)
+{
+	close(fd);
+}
+
+/* ---- clipboard ------------------------------------------------------------------- */
+
+#define TEXT_MIME "text/plain;charset=utf-8"
+
+static void handle_source_target(void *data, struct wl_data_source *source, const char *mime)
+{
+}
+
+static void handle_source_send(void *data, struct wl_data_source *source, const char *mime,
+                               int32_t fd)
+{
+	struct app *app = data;
+	size_t len = strlen(app->set_selection), done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, app->set_selection + done, len - done);
+
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	close(fd);
+	printf("selection-sent %s\n", mime);
+}
+
+static void handle_source_cancelled(void *data, struct wl_data_source *source)
+{
+	struct app *app = data;
+
+	printf("selection-cancelled\n");
+	wl_data_source_destroy(source);
+	if (app->source == source)
+		app->source = NULL;
+}
+
+static const struct wl_data_source_listener source_listener = {
+        .target = handle_source_target,
+        .send = handle_source_send,
+        .cancelled = handle_source_cancelled,
+};
+
+static void set_selection(struct app *app, uint32_t serial)
+{
+	app->source = wl_data_device_manager_create_data_source(app->ddm);
+	wl_data_source_add_listener(app->source, &source_listener, app);
+	wl_data_source_offer(app->source, TEXT_MIME);
+	wl_data_source_offer(app->source, "text/plain");
+	wl_data_device_set_selection(app->data_device, app->source, serial);
+	app->selection_set = true;
+	printf("selection-set\n");
+}
+
+struct offer {
+	bool text;
+};
+
+static void handle_offer_offer(void *data, struct wl_data_offer *wl_offer, const char *mime)
+{
+	struct offer *offer = data;
+
+	if (strcmp(mime, TEXT_MIME) == 0)
+		offer->text = true;
+}
+
+static void handle_offer_source_actions(void *data, struct wl_data_offer *wl_offer,
+                                        uint32_t actions)
+{
+}
+
+static void handle_offer_action(void *data, struct wl_data_offer *wl_offer, uint32_t action)
+{
+}
+
+static const struct wl_data_offer_listener offer_listener = {
+        .offer = handle_offer_offer,
+        .source_actions = handle_offer_source_actions,
+        .action = handle_offer_action,
+};
+
+static void handle_dd_data_offer(void *data, struct wl_data_device *dd, struct wl_data_offer *o)
+{
+	struct offer *offer = calloc(1, sizeof(*offer));
+
+	if (!offer)
+		die("out of memory");
+	wl_data_offer_add_listener(o, &offer_listener, offer);
+}
+
+static void offer_destroy(struct wl_data_offer *o)
+{
+	free(wl_data_offer_get_user_data(o));
+	wl_data_offer_destroy(o);
+}
+
+static void handle_dd_enter(void *data, struct wl_data_device *dd, uint32_t serial,
+                            struct wl_surface *surface, wl_fixed_t x, wl_fixed_t y,
+                            struct wl_data_offer *o)
+{
+	printf("dnd-enter\n");
+	if (o)
+		offer_destroy(o);
+}
+
+static void handle_dd_leave(void *data, struct wl_data_device *dd)
+{
+}
+
+static void handle_dd_motion(void *data, struct wl_data_device *dd, uint32_t time, wl_fixed_t x,
+                             wl_fixed_t y)
+{
+}
+
+static void handle_dd_drop(void *data, struct wl_data_device *dd)
+{
+}
+
+/* Read the offered text (2 s at most); the result goes to stdout. */
+static void print_offer(struct app *app, struct wl_data_offer *o)
+{
+	struct offer *offer = wl_data_offer_get_user_data(o);
+	char buf[4096];
+	size_t len = 0;
+	int fds[2];
+
+	if (!offer->text) {
+		printf("selection (no text)\n");
+		return;
+	}
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		die("pipe2: %s", strerror(errno));
+	wl_data_offer_receive(o, TEXT_MIME, fds[1]);
+	close(fds[1]);
+	wl_display_flush(app->display);
+	for (;;) {
+		struct pollfd p = {.fd = fds[0], .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&p, 1, 2000) <= 0 || len >= sizeof(buf) - 1)
+			break;
+		n = read(fds[0], buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fds[0]);
+	buf[len] = '\0';
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)buf[i] < 0x20)
+			buf[i] = '?';
+	}
+	printf("selection %s\n", len ? buf : "(empty)");
+}
+
+static void handle_dd_selection(void *data, struct wl_data_device *dd, struct wl_data_offer *o)
+{
+	struct app *app = data;
+
+	if (!app->get_selection) {
+		if (o)
+			offer_destroy(o);
+		return;
+	}
+	if (!o) {
+		printf("selection none\n");
+		return;
+	}
+	print_offer(app, o);
+	offer_destroy(o);
+}
+
+static const struct wl_data_device_listener data_device_listener = {
+        .data_offer = handle_dd_data_offer,
+        .enter = handle_dd_enter,
+        .leave = handle_dd_leave,
+        .motion = handle_dd_motion,
+        .drop = handle_dd_drop,
+        .selection = handle_dd_selection,
+};
+
+static void handle_enter(void *data, struct wl_keyboard *kb, uint32_t serial,
+                         struct wl_surface *surface, struct wl_array *keys)
+{
+	struct app *app = data;
+
+	printf("enter\n");
+	if (app->set_selection && !app->selection_set && app->data_device)
+		set_selection(app, serial);
+}
+
+static void handle_leave(void *data, struct wl_keyboard *kb, uint32_t serial,
+                         struct wl_surface *surface)
+{
+	printf("leave\n");
+}
+
+static void handle_key(void *data, struct wl_keyboard *kb, uint32_t serial, uint32_t time,
+                       uint32_t key, uint32_t state)
+{
+	printf("key %u %s\n", key, state == WL_KEYBOARD_KEY_STATE_PRESSED ? "pressed" : "released");
+}
+
+static void handle_modifiers(void *data, struct wl_keyboard *kb, uint32_t serial,
+                             uint32_t depressed, uint32_t latched, uint32_t locked, uint32_t group)
+{
+}
+
+static void handle_repeat_info(void *data, struct wl_keyboard *kb, int32_t rate, int32_t delay)
+{
+}
+
+static const struct wl_keyboard_listener keyboard_listener = {
+        .keymap = handle_keymap,
+        .enter = handle_enter,
+        .leave = handle_leave,
+        .key = handle_key,
+        .modifiers = handle_modifiers,
+        .repeat_info = handle_repeat_info,
+};
+
+static void handle_pointer_enter(void *data, struct wl_pointer *pointer, uint32_t serial,
+                                 struct wl_surface *surface, wl_fixed_t sx, wl_fixed_t sy)
+{
+	struct app *app = data;
+
+	if (!app->cursor_surface) {
+		app->cursor_surface = wl_compositor_create_surface(app->compositor);
+		app->cursor_buffer =
+		        buffer_create(app, app->cursor[0], app->cursor[1], app->cursor_colour);
+		wl_surface_attach(app->cursor_surface, app->cursor_buffer->wl_buffer, 0, 0);
+		wl_surface_damage(app->cursor_surface, 0, 0, INT32_MAX, INT32_MAX);
+		wl_surface_commit(app->cursor_surface);
+	}
+	wl_pointer_set_cursor(pointer, serial, app->cursor_surface, app->cursor[2], app->cursor[3]);
+	printf("pointer-enter %d %d\n", wl_fixed_to_int(sx), wl_fixed_to_int(sy));
+}
+
+static void handle_pointer_leave(void *data, struct wl_pointer *pointer, uint32_t serial,
+                                 struct wl_surface *surface)
+{
+	printf("pointer-leave\n");
+}
+
+static void handle_pointer_motion(void *data, struct wl_pointer *pointer, uint32_t time,
+                                  wl_fixed_t sx, wl_fixed_t sy)
+{
+}
+
+static void handle_pointer_button(void *data, struct wl_pointer *pointer, uint32_t serial,
+                                  uint32_t time, uint32_t button, uint32_t state)
+{
+	printf("button %u %s\n", button,
+	       state == WL_POINTER_BUTTON_STATE_PRESSED ? "pressed" : "released");
+}
+
+static void handle_pointer_axis(void *data, struct wl_pointer *pointer, uint32_t time,
+                                uint32_t axis, wl_fixed_t value)
+{
+}
+
+static void handle_pointer_frame(void *data, struct wl_pointer *pointer)
+{
+}
+
+static void handle_pointer_axis_source(void *data, struct wl_pointer *pointer, uint32_t source)
+{
+}
+
+static void handle_pointer_axis_stop(void *data, struct wl_pointer *pointer, uint32_t time,
+                                     uint32_t axis)
+{
+}
+
+static void handle_pointer_axis_discrete(void *data, struct wl_pointer *pointer, uint32_t axis,
+                                         int32_t discrete)
+{
+}
+
+static const struct wl_pointer_listener pointer_listener = {
+        .enter = handle_pointer_enter,
+        .leave = handle_pointer_leave,
+        .motion = handle_pointer_motion,
+        .button = handle_pointer_button,
+        .axis = handle_pointer_axis,
+        .frame = handle_pointer_frame,
+        .axis_source = handle_pointer_axis_source,
+        .axis_stop = handle_pointer_axis_stop,
+        .axis_discrete = handle_pointer_axis_discrete,
+};
+
+static void handle_seat_capabilities(void *data, struct wl_seat *seat, uint32_t caps)
+{
+	struct app *app = data;
+
+	if (app->want_cursor && (caps & WL_SEAT_CAPABILITY_POINTER) && !app->pointer) {
+		app->pointer = wl_seat_get_pointer(seat);
+		wl_pointer_add_listener(app->pointer, &pointer_listener, app);
+		printf("pointer\n");
+	}
+	if (!app->print_keys)
+		return;
+
+	if ((caps & WL_SEAT_CAPABILITY_KEYBOARD) && !app->keyboard) {
+		app->keyboard = wl_seat_get_keyboard(seat);
+		wl_keyboard_add_listener(app->keyboard, &keyboard_listener, app);
+		printf("keyboard\n");
+	} else if (!(caps & WL_SEAT_CAPABILITY_KEYBOARD) && app->keyboard) {
+		wl_keyboard_release(app->keyboard);
+		app->keyboard = NULL;
+	}
+}
+
+static void handle_seat_name(void *data, struct wl_seat *seat, const char *name)
+{
+}
+
+static const struct wl_seat_listener seat_listener = {
+        .capabilities = handle_seat_capabilities,
+        .name = handle_seat_name,
+};
+
+/* ---- registry ------------------------------------------------------------------ */
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+static void handle_global(void *data, struct wl_registry *registry, uint32_t name,
+                          const char *interface, uint32_t version)
+{
+	struct app *app = data;
+
+	if (strcmp(interface, wl_compositor_interface.name) == 0 && !app->compositor) {
+		app->compositor = wl_registry_bind(registry, name, &wl_compositor_interface,
+		                                   min_u32(version, 4));
+	} else if (strcmp(interface, wl_shm_interface.name) == 0 && !app->shm) {
+		app->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
+	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0 && !app->wm_base) {
+		app->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
+		xdg_wm_base_add_listener(app->wm_base, &wm_base_listener, app);
+	} else if (strcmp(interface, zxdg_decoration_manager_v1_interface.name) == 0 &&
+	           !app->decoration_manager && app->want_csd) {
+		app->decoration_manager =
+		        wl_registry_bind(registry, name, &zxdg_decoration_manager_v1_interface, 1);
+	} else if (strcmp(interface, wl_data_device_manager_interface.name) == 0 && !app->ddm &&
+	           (app->set_selection || app->get_selection)) {
+		app->ddm = wl_registry_bind(registry, name, &wl_data_device_manager_interface,
+		                            min_u32(version, 3));
+	} else if (strcmp(interface, wl_seat_interface.name) == 0 && !app->seat &&
+	           (app->print_keys || app->want_cursor)) {
+		app->seat =
+		        wl_registry_bind(registry, name, &wl_seat_interface, min_u32(version, 5));
+		wl_seat_add_listener(app->seat, &seat_listener, app);
+	}
+}
+
+static void handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
+{
+}
+
+static const struct wl_registry_listener registry_listener = {
+        .global = handle_global,
+        .global_remove = handle_global_remove,
+};
+
+/* ---- main -------------------------------------------------------------------------- */
+
+static bool parse_colour(const char *s, uint32_t *ret)
+{
+	char *end;
+	unsigned long v;
+
+	if (s[0] == '#')
+		s++;
+	if (strlen(s) != 6)
+		return false;
+	for (int i = 0; i < 6; i++) {
+		if (!strchr("0123456789abcdefABCDEF", s[i]))
+			return false;
+	}
+	v = strtoul(s, &end, 16);
+	if (*end)
+		return false;
+	*ret = 0xff000000u | (uint32_t)v;
+	return true;
+}
+
+static bool parse_int(const char *s, int min, int max, int *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*ret = (int)v;
+	return true;
+}
+
+static bool parse_size(const char *s, int *w, int *h)
+{
+	const char *x = strchr(s, 'x');
+	char wbuf[16];
+	size_t n;
+
+	if (!x || (n = (size_t)(x - s)) == 0 || n >= sizeof(wbuf))
+		return false;
+	memcpy(wbuf, s, n);
+	wbuf[n] = '\0';
+	return parse_int(wbuf, 1, MAX_SIDE, w) && parse_int(x + 1, 1, MAX_SIDE, h);
+}
+
+/* "W,H,X,Y": a size (1..MAX_SIDE) and a point; false if malformed. */
+static bool parse_quad(const char *s, int v[4])
+{
+	char buf[64];
+	char *p = buf, *comma;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	memcpy(buf, s, strlen(s) + 1);
+	for (int i = 0; i < 4; i++) {
+		comma = strchr(p, ',');
+		if ((i < 3) != (comma != NULL))
+			return false;
+		if (comma)
+			*comma = '\0';
+		if (!parse_int(p, i < 2 ? 1 : -100000, i < 2 ? MAX_SIDE : 100000, &v[i]))
+			return false;
+		p = comma ? comma + 1 : p;
+	}
+	return true;
+}
+
+static void parse_args(struct app *app, int argc, char **argv)
+{
+	app->colour = 0xff808080u;
+	app->popup_colour = 0xffff00ffu;
+	app->cursor_colour = 0xffff00ffu;
+	app->width = 320;
+	app->height = 240;
+	app->count = 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--app-id") == 0 && v) {
+			app->app_id = v;
+			i++;
+		} else if (strcmp(a, "--title") == 0 && v) {
+			app->title = v;
+			i++;
+		} else if ((strcmp(a, "--colour") == 0 || strcmp(a, "--color") == 0) && v) {
+			if (!parse_colour(v, &app->colour))
+				die("bad colour '%s' (RRGGBB)", v);
+			i++;
+		} else if (strcmp(a, "--size") == 0 && v) {
+			if (!parse_size(v, &app->width, &app->height))
+				die("bad size '%s' (WxH)", v);
+			i++;
+		} else if (strcmp(a, "--count") == 0 && v) {
+			if (!parse_int(v, 1, MAX_COUNT, &app->count))
+				die("bad count '%s'", v);
+			i++;
+		} else if (strcmp(a, "--popup") == 0 && v) {
+			int q[4];
+
+			if (!parse_quad(v, q))
+				die("bad popup '%s' (W,H,X,Y)", v);
+			app->popup_w = q[0];
+			app->popup_h = q[1];
+			app->popup_x = q[2];
+			app->popup_y = q[3];
+			app->want_popup = true;
+			i++;
+		} else if (strcmp(a, "--cursor") == 0 && v) {
+			if (!parse_quad(v, app->cursor))
+				die("bad cursor '%s' (W,H,HOTSPOT_X,HOTSPOT_Y)", v);
+			app->want_cursor = true;
+			i++;
+		} else if (strcmp(a, "--cursor-colour") == 0 && v) {
+			if (!parse_colour(v, &app->cursor_colour))
+				die("bad colour '%s' (RRGGBB)", v);
+			i++;
+		} else if (strcmp(a, "--popup-colour") == 0 && v) {
+			if (!parse_colour(v, &app->popup_colour))
+				die("bad colour '%s' (RRGGBB)", v);
+			i++;
+		} else if (strcmp(a, "--set-selection") == 0 && v) {
+			app->set_selection = v;
+			app->print_keys = true;
+			i++;
+		} else if (strcmp(a, "--get-selection") == 0) {
+			app->get_selection = true;
+			app->print_keys = true;
+		} else if (strcmp(a, "--csd") == 0) {
+			app->want_csd = true;
+		} else if (strcmp(a, "--fullscreen") == 0) {
+			app->fullscreen = true;
+		} else if (strcmp(a, "--maximize") == 0 || strcmp(a, "--maximise") == 0) {
+			app->maximize = true;
+		} else if (strcmp(a, "--print-keys") == 0) {
+			app->print_keys = true;
+		} else if (strcmp(a, "--quit-after-configure") == 0) {
+			app->quit_after_configure = true;
+		} else {
+			die("unknown or incomplete option '%s'", a);
+		}
+	}
+}
+
+/* Destroy every object and disconnect (also after the connection broke). */
+static void app_destroy(struct app *app)
+{
+	struct buffer *buffer, *tmp;
+
+	if (app->popup) {
+		xdg_popup_destroy(app->popup->xdg_popup);
+		xdg_surface_destroy(app->popup->xdg_surface);
+		wl_surface_destroy(app->popup->surface);
+		free(app->popup);
+	}
+	for (int i = 0; app->toplevels && i < app->count; i++) {
+		struct toplevel *t = &app->toplevels[i];
+
+		if (t->decoration)
+			zxdg_toplevel_decoration_v1_destroy(t->decoration);
+		if (t->xdg_toplevel) {
+			xdg_toplevel_destroy(t->xdg_toplevel);
+			xdg_surface_destroy(t->xdg_surface);
+			wl_surface_destroy(t->surface);
+		}
+	}
+	free(app->toplevels);
+	if (app->cursor_surface)
+		wl_surface_destroy(app->cursor_surface);
+	wl_list_for_each_safe (buffer, tmp, &app->buffers, link)
+		buffer_destroy(buffer);
+	if (app->source)
+		wl_data_source_destroy(app->source);
+	if (app->data_device)
+		wl_data_device_destroy(app->data_device);
+	if (app->ddm)
+		wl_data_device_manager_destroy(app->ddm);
+	if (app->keyboard)
+		wl_keyboard_destroy(app->keyboard);
+	if (app->pointer)
+		wl_pointer_destroy(app->pointer);
+	if (app->seat)
+		wl_seat_destroy(app->seat);
+	if (app->decoration_manager)
+		zxdg_decoration_manager_v1_destroy(app->decoration_manager);
+	if (app->wm_base)
+		xdg_wm_base_destroy(app->wm_base);
+	if (app->shm)
+		wl_shm_destroy(app->shm);
+	if (app->compositor)
+		wl_compositor_destroy(app->compositor);
+	if (app->registry)
+		wl_registry_destroy(app->registry);
+	wl_display_disconnect(app->display);
+}
+
+/* Flush, waiting while the socket is full.  false: connection lost. */
+static bool flush_all(struct wl_display *display)
+{
+	while (wl_display_flush(display) < 0) {
+		struct pollfd p = {.fd = wl_display_get_fd(display), .events = POLLOUT};
+
+		if (errno != EAGAIN)
+			return false;
+		if (poll(&p, 1, 10000) <= 0 || (p.revents & (POLLERR | POLLHUP)))
+			return false;
+	}
+	return true;
+}
+
+/* Report why the connection ended; returns the exit status. */
+static int connection_lost(struct app *app)
+{
+	int err = wl_display_get_error(app->display);
+
+	if (err == EPROTO) {
+		const struct wl_interface *iface = NULL;
+		uint32_t id = 0;
+		uint32_t code = wl_display_get_protocol_error(app->display, &iface, &id);
+
+		fprintf(stderr, "cl-test-toplevel: protocol error %u on %s@%u\n", code,
+		        iface ? iface->name : "?", id);
+	} else {
+		fprintf(stderr, "cl-test-toplevel: connection lost: %s\n",
+		        strerror(err ? err : EPIPE));
+	}
+	printf("disconnected\n");
+	app_destroy(app);
+	return 3;
+}
+
+int main(int argc, char **argv)
+{
+	struct app app = {0};
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	wl_list_init(&app.buffers);
+	parse_args(&app, argc, argv);
+
+	app.display = wl_display_connect(NULL);
+	if (!app.display)
+		die("cannot connect to the Wayland display '%s': %s",
+		    getenv("WAYLAND_DISPLAY") ? getenv("WAYLAND_DISPLAY") : "wayland-0",
+		    strerror(errno));
+	app.registry = wl_display_get_registry(app.display);
+	wl_registry_add_listener(app.registry, &registry_listener, &app);
+	if (wl_display_roundtrip(app.display) < 0)
+		return connection_lost(&app);
+	if (!app.compositor || !app.shm || !app.wm_base)
+		die("the compositor lacks wl_compositor, wl_shm or xdg_wm_base");
+	if (app.want_csd && !app.decoration_manager)
+		printf("decoration-manager missing\n");
+	if ((app.set_selection || app.get_selection) && (!app.ddm || !app.seat))
+		die("the compositor lacks wl_data_device_manager or wl_seat");
+	if (app.ddm) {
+		app.data_device = wl_data_device_manager_get_data_device(app.ddm, app.seat);
+		wl_data_device_add_listener(app.data_device, &data_device_listener, &app);
+	}
+	if ((app.print_keys || app.want_cursor) && wl_display_roundtrip(app.display) < 0)
+		return connection_lost(&app);
+
+	app.toplevels = calloc((size_t)app.count, sizeof(*app.toplevels));
+	if (!app.toplevels)
+		die("out of memory");
+	for (int i = 0; i < app.count; i++) {
+		toplevel_create(&app, &app.toplevels[i], i + 1);
+		/* Keep the socket flowing during a flood. */
+		if (!flush_all(app.display) || wl_display_dispatch_pending(app.display) < 0)
+			return connection_lost(&app);
+		if ((i + 1) % 8 == 0 && wl_display_roundtrip(app.display) < 0)
+			return connection_lost(&app);
+	}
+
+	while (app.open > 0) {
+		if (wl_display_dispatch(app.display) < 0)
+			return connection_lost(&app);
+		if (app.quit_after_configure && app.configured_once) {
+			if (wl_display_roundtrip(app.display) < 0)
+				return connection_lost(&app);
+			break;
+		}
+	}
+	app_destroy(&app);
+	return 0;
+}
