@@ -22,7 +22,9 @@ root="$T/dest$prefix"
 for f in bin/cloison-config bin/cloison-cage libexec/cloison/cloison-cage-init \
 	libexec/cloison/cloison-cage-scope share/cloison/cloison.conf.example \
 	share/locale/fr/LC_MESSAGES/cloison.mo \
-	share/man/man1/cloison-config.1 share/man/man5/cloison.conf.5; do
+	share/man/man1/cloison-config.1 share/man/man1/cloison-ctl.1 share/man/man5/cloison.conf.5 \
+	share/man/man1/cloison-cage.1 share/man/man1/cloison-compositor.1 \
+	bin/cloison-compositor bin/cloison-ctl; do
 	if [ -f "$root/$f" ]; then ok "installs $f"; else not_ok "installs $f" "missing: $root/$f"; fi
 done
 
