@@ -947,6 +947,8 @@ static int ctl_listen(const char *path)
 	mode_t old_umask;
 	int fd, r;
 
+	if (!path)
+		return -EINVAL;
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		cl_error("ctl: socket path too long: %s", path);
 		return -ENAMETOOLONG;
