@@ -17,8 +17,18 @@
  *   cl-png-pixel FILE --mark OUT.png X Y [X Y ...]
  *       writes a copy of FILE with a small magenta cross at each point
  *       (to show on a failure where the test looked)
+ *   cl-png-pixel compare REFERENCE.png SHOT.png TOLERANCE DIFF.png
+ *                [--mask X Y W H]...
+ *       compares two images of the same size: every pixel of SHOT must be
+ *       within TOLERANCE (0-255) of REFERENCE on each channel (R, G, B, A),
+ *       except in the masked rectangles (regions that legitimately vary).
+ *       Prints "match" or "N differing pixels, bounding box X,Y WxH, largest
+ *       channel difference D" and on a mismatch writes DIFF.png: a dimmed
+ *       copy of SHOT with the differing pixels in magenta and the masked
+ *       rectangles shaded blue.  Exit 0 on a match, 1 on a mismatch.
  *
- * Exit status 2: usage error, unreadable PNG, or a point outside the image.
+ * Exit status 2: usage error, unreadable PNG, images of different sizes, or
+ * a point or rectangle outside the image.
  */
 #include <png.h>
 #include <stdbool.h>
@@ -30,6 +40,14 @@
 struct image {
 	png_image png;
 	uint8_t *rgba;
+};
+
+/* Larger images are refused (a test screenshot is far smaller). */
+#define MAX_SIDE  16384
+#define MAX_MASKS 64
+
+struct rect {
+	long x, y, w, h;
 };
 
 static int fail(const char *msg, const char *arg)
@@ -44,6 +62,13 @@ static bool load(const char *path, struct image *img)
 	img->png.version = PNG_IMAGE_VERSION;
 	if (!png_image_begin_read_from_file(&img->png, path)) {
 		fprintf(stderr, "cl-png-pixel: %s: %s\n", path, img->png.message);
+		return false;
+	}
+	if (img->png.width == 0 || img->png.height == 0 || img->png.width > MAX_SIDE ||
+	    img->png.height > MAX_SIDE) {
+		fprintf(stderr, "cl-png-pixel: %s: unsupported size %ux%u\n", path, img->png.width,
+		        img->png.height);
+		png_image_free(&img->png);
 		return false;
 	}
 	img->png.format = PNG_FORMAT_RGBA;
@@ -133,6 +158,138 @@ static int mark(struct image *img, const char *out, int argc, char **argv)
 	return 0;
 }
 
+static void unload(struct image *img)
+{
+	png_image_free(&img->png);
+	free(img->rgba);
+	img->rgba = NULL;
+}
+
+static bool in_masks(const struct rect *masks, int n_masks, long x, long y)
+{
+	for (int i = 0; i < n_masks; i++) {
+		if (x >= masks[i].x && x < masks[i].x + masks[i].w && y >= masks[i].y &&
+		    y < masks[i].y + masks[i].h)
+			return true;
+	}
+	return false;
+}
+
+/* --mask X Y W H: a rectangle of at least one pixel, wholly inside the image. */
+static bool parse_mask(const struct image *img, char **argv, struct rect *r)
+{
+	long w = (long)img->png.width, h = (long)img->png.height;
+
+	if (!parse_long(argv[0], 0, w - 1, &r->x) || !parse_long(argv[1], 0, h - 1, &r->y) ||
+	    !parse_long(argv[2], 1, w - r->x, &r->w) || !parse_long(argv[3], 1, h - r->y, &r->h)) {
+		fprintf(stderr, "cl-png-pixel: mask %s %s %s %s is not inside the %ux%u image\n",
+		        argv[0], argv[1], argv[2], argv[3], img->png.width, img->png.height);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * compare REFERENCE SHOT TOLERANCE DIFF [--mask X Y W H]...: see the top of
+ * the file.  argv[0] is "compare".
+ */
+static int compare(int argc, char **argv)
+{
+	struct image ref, shot;
+	struct rect masks[MAX_MASKS];
+	int n_masks = 0, status = 2, worst = 0;
+	long tolerance, count = 0, bx0 = 0, by0 = 0, bx1 = -1, by1 = -1;
+
+	if (argc < 5 || (argc - 5) % 5)
+		return fail("usage: cl-png-pixel compare REFERENCE.png SHOT.png TOLERANCE "
+		            "DIFF.png [--mask X Y W H]...",
+		            NULL);
+	if (!parse_long(argv[3], 0, 255, &tolerance))
+		return fail("the tolerance must be 0-255, not ", argv[3]);
+	if (!load(argv[1], &ref))
+		return 2;
+	if (!load(argv[2], &shot)) {
+		unload(&ref);
+		return 2;
+	}
+	if (ref.png.width != shot.png.width || ref.png.height != shot.png.height) {
+		fprintf(stderr, "cl-png-pixel: %s is %ux%u but %s is %ux%u\n", argv[1],
+		        ref.png.width, ref.png.height, argv[2], shot.png.width, shot.png.height);
+		goto out;
+	}
+	for (int i = 5; i < argc; i += 5) {
+		if (strcmp(argv[i], "--mask") != 0) {
+			fail("unknown argument ", argv[i]);
+			goto out;
+		}
+		if (n_masks == MAX_MASKS) {
+			fail("too many masks", NULL);
+			goto out;
+		}
+		if (!parse_mask(&ref, argv + i + 1, &masks[n_masks]))
+			goto out;
+		n_masks++;
+	}
+	for (long y = 0; y < (long)shot.png.height; y++) {
+		for (long x = 0; x < (long)shot.png.width; x++) {
+			uint8_t *r = pixel(&ref, x, y), *p = pixel(&shot, x, y);
+			bool masked = in_masks(masks, n_masks, x, y), differs = false;
+
+			for (int c = 0; c < 4 && !masked; c++) {
+				int d = abs((int)p[c] - (int)r[c]);
+
+				if (d > tolerance) {
+					differs = true;
+					if (d > worst)
+						worst = d;
+				}
+			}
+			if (differs) {
+				if (count == 0 || x < bx0)
+					bx0 = x;
+				if (count == 0 || y < by0)
+					by0 = y;
+				if (x > bx1)
+					bx1 = x;
+				if (y > by1)
+					by1 = y;
+				count++;
+			}
+			/* The diff image, built in place in the shot's pixels. */
+			if (differs) {
+				p[0] = 0xff;
+				p[1] = 0x00;
+				p[2] = 0xff;
+			} else if (masked) {
+				p[0] = (uint8_t)(p[0] / 4);
+				p[1] = (uint8_t)(p[1] / 4);
+				p[2] = (uint8_t)(p[2] / 4 + 0x60);
+			} else {
+				for (int c = 0; c < 3; c++)
+					p[c] = (uint8_t)(0x20 + p[c] / 4);
+			}
+			p[3] = 0xff;
+		}
+	}
+	if (count == 0) {
+		printf("match\n");
+		status = 0;
+		goto out;
+	}
+	printf("%ld differing pixels, bounding box %ld,%ld %ldx%ld, largest channel "
+	       "difference %d\n",
+	       count, bx0, by0, bx1 - bx0 + 1, by1 - by0 + 1, worst);
+	if (!png_image_write_to_file(&shot.png, argv[4], 0, shot.rgba, 0, NULL)) {
+		fail("cannot write ", argv[4]);
+		goto out;
+	}
+	status = 1;
+out:
+	unload(&ref);
+	unload(&shot);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct image img;
@@ -141,6 +298,8 @@ int main(int argc, char **argv)
 	long tolerance = 8;
 	int i = 2, status = 0;
 
+	if (argc >= 2 && strcmp(argv[1], "compare") == 0)
+		return compare(argc - 1, argv + 1);
 	if (argc < 3)
 		return fail("usage: cl-png-pixel FILE (--size | [--expect RRGGBB "
 		            "[--tolerance N]] [--mark OUT.png] X Y ...)",

@@ -19,8 +19,17 @@
 # available.  A second compositor without --test-input must refuse
 # synthetic input; quit and SIGTERM must stop the compositor cleanly.
 #
+# Reference scenes: a fresh compositor per scene (so window ids and the
+# cascade placement are always the same) shows fixed windows; its screenshot
+# is compared with tests/compositor/reference/SCENE.png (cl-png-pixel
+# compare, REF_TOLERANCE per channel).  A missing reference fails, unless
+# CLOISON_UPDATE_REFERENCES=1: then it is written from this run (look at it
+# before committing it; see reference/README.md).  CLOISON_REFERENCE_DIR
+# overrides the directory of the references.
+#
 # On a pixel failure the screenshot, a copy with the probed points marked
-# and a note go to $CLOISON_BUILD_ROOT/test-shots/.  Everything started here
+# and a note go to $CLOISON_BUILD_ROOT/test-shots/; on a reference mismatch
+# the screenshot, the reference, a diff image and a note.  Everything started here
 # is stopped by pid on exit.  When something needed is missing the tests are
 # skipped, unless CLOISON_TESTS_MUST_RUN=1 (then they fail).
 set -u
@@ -35,6 +44,13 @@ MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
 PYTHON=${PYTHON3:-/usr/bin/python3}
 [ -x "$PYTHON" ] || PYTHON=python3
 SHOTS=${CLOISON_BUILD_ROOT:-${TMPDIR:-/tmp}}/test-shots
+if [ -n "${CLOISON_SOURCE_ROOT:-}" ]; then
+	REFDIR=$CLOISON_SOURCE_ROOT/tests/compositor/reference
+else
+	REFDIR=$(dirname "$0")/reference
+fi
+REFDIR=${CLOISON_REFERENCE_DIR:-$REFDIR}
+UPDATE_REFS=${CLOISON_UPDATE_REFERENCES:-0}
 
 # Must match the configuration below and compositor/server.h.
 WIDTH=1280
@@ -43,6 +59,9 @@ BAR=28
 LOW=00aa00
 HIGH=cc0000
 TOLERANCE=8
+# Reference scenes: fonts render the same on the same kind of machine, but
+# allow small antialiasing differences.
+REF_TOLERANCE=24
 
 n=0
 failed=0
@@ -55,6 +74,8 @@ CONF=/nonexistent
 CTLSOCK=/nonexistent
 COMP_PID=
 COMP2_PID=
+SCENE_PID=
+SCENE_CLIENTS=
 PIDS=
 
 TIMEOUT=
@@ -77,7 +98,7 @@ cleanup() {
 	for pid in $PIDS; do
 		kill -TERM "$pid" 2>/dev/null
 	done
-	for pid in $PIDS $COMP2_PID $COMP_PID; do
+	for pid in $PIDS $SCENE_PID $COMP2_PID $COMP_PID; do
 		stop_pid "$pid"
 	done
 	if [ -n "$T" ] && [ -d "$T" ]; then
@@ -282,7 +303,7 @@ setup() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/cloison-comp-test.XXXXXX") || return 1
 	chmod 0700 "$T"
 	RUN=$T/run
-	mkdir -m 0700 "$RUN" "$T/run2" "$T/home" "$T/config" "$T/cache" || return 1
+	mkdir -m 0700 "$RUN" "$T/run2" "$T/scenes" "$T/home" "$T/config" "$T/cache" || return 1
 	export XDG_RUNTIME_DIR="$RUN" HOME="$T/home" XDG_CONFIG_HOME="$T/config"
 	export XDG_CACHE_HOME="$T/cache"
 	unset WAYLAND_DISPLAY WAYLAND_SOCKET DISPLAY
@@ -1188,6 +1209,197 @@ c_gtk() {
 	MSG="GTK 4 window in beta, framed: $MSG"
 }
 
+# --- reference scenes ------------------------------------------------------------------
+
+# Window contents of the scenes: solid colours unlike either level colour.
+REF_ALPHA=3366cc
+REF_BETA=e0e0e0
+
+# stable_shot NAME: screenshots into $T/NAME.png until two in a row are
+# identical (the last frame can lag behind a map or a focus change).
+stable_shot() {
+	shot "$1-prev" || return 1
+	i=0
+	while [ $i -lt 25 ]; do
+		sleep 0.2
+		shot "$1" || return 1
+		if "$PNGPIX" compare "$T/$1-prev.png" "$T/$1.png" 0 "$T/$1-unstable.png" \
+			>/dev/null 2>&1; then
+			rm -f "$T/$1-prev.png"
+			return 0
+		fi
+		mv "$T/$1.png" "$T/$1-prev.png"
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# scene_begin NAME: a fresh compositor (same configuration and size) in its
+# own runtime directory; RUN and CTLSOCK point at it until scene_end.
+scene_begin() {
+	SAVED_RUN=$RUN
+	SAVED_CTLSOCK=$CTLSOCK
+	srun=$T/scenes/$1
+	mkdir -m 0700 "$srun" || return 1
+	start_compositor "$srun" "$T/scenes/$1.log"
+	rc=$?
+	SCENE_PID=$STARTED_PID
+	RUN=$srun
+	CTLSOCK=$srun/cloison/core/ctl
+	return $rc
+}
+
+scene_end() {
+	for pid in $SCENE_CLIENTS; do
+		stop_pid "$pid"
+	done
+	SCENE_CLIENTS=
+	stop_pid "$SCENE_PID"
+	SCENE_PID=
+	RUN=$SAVED_RUN
+	CTLSOCK=$SAVED_CTLSOCK
+}
+
+# scene_client NAME CAGE TITLE COLOUR WxH: a window, waited for until mapped.
+scene_client() {
+	start_client "$1" "$2" --app-id "org.cloison.test.$1" --title "$3" --colour "$4" \
+		--size "$5"
+	eval "SCENE_CLIENTS=\"\$SCENE_CLIENTS \$PID_$1\""
+	if ! wait_mapped "title:$3"; then
+		MSG="window '$3' never mapped: $(head -c 200 "$T/$1.err")"
+		return 1
+	fi
+}
+
+# keep_ref NAME NOTE: keep a failing scene's screenshot, reference and diff.
+keep_ref() {
+	mkdir -p "$SHOTS" 2>/dev/null || return 0
+	base=$SHOTS/compositor-$((n + 1))-scene-$1
+	kept="$base.png"
+	cp "$T/scene-$1.png" "$base.png" 2>/dev/null
+	if [ -f "$REFDIR/$1.png" ]; then
+		cp "$REFDIR/$1.png" "$base-reference.png" && kept="$kept $base-reference.png"
+	fi
+	if [ -f "$T/scene-$1-diff.png" ]; then
+		cp "$T/scene-$1-diff.png" "$base-diff.png" && kept="$kept $base-diff.png"
+	fi
+	{
+		echo "$2"
+		echo "reference: $REFDIR/$1.png, tolerance $REF_TOLERANCE per channel"
+		echo "diff: differing pixels magenta over a dimmed copy of the screenshot"
+		echo "window list:"
+		cat "$T/w.json" 2>/dev/null
+	} >"$base.txt"
+	diag "scene $1 kept: $kept (note $base.txt)"
+}
+
+# ref_compare NAME: the scene's screenshot $T/scene-NAME.png against
+# $REFDIR/NAME.png.
+ref_compare() {
+	ref=$REFDIR/$1.png
+	png=$T/scene-$1.png
+	if [ ! -f "$ref" ]; then
+		if [ "$UPDATE_REFS" != 1 ]; then
+			MSG="reference $ref is missing (CLOISON_UPDATE_REFERENCES=1 writes it)"
+			keep_ref "$1" "$MSG"
+			return 1
+		fi
+		if ! mkdir -p "$REFDIR" || ! cp "$png" "$ref"; then
+			MSG="cannot write the reference $ref"
+			return 1
+		fi
+		MSG="reference $ref was missing: written from this run, look at it before committing it"
+		return 0
+	fi
+	rm -f "$T/scene-$1-diff.png"
+	out=$("$PNGPIX" compare "$ref" "$png" "$REF_TOLERANCE" "$T/scene-$1-diff.png" 2>&1)
+	rc=$?
+	if [ $rc = 0 ]; then
+		MSG="matches reference/$1.png (tolerance $REF_TOLERANCE)"
+		return 0
+	fi
+	MSG="reference/$1.png: $(echo "$out" | head -n 1)"
+	keep_ref "$1" "cl-png-pixel compare exit $rc: $out"
+	return 1
+}
+
+# scene_shot NAME FOCUS_SELECTOR: focus a window, take a stable screenshot,
+# compare it with the reference.
+scene_shot() {
+	if ! focus "$2"; then
+		MSG="cannot focus $2"
+		return 1
+	fi
+	windows
+	if ! stable_shot "scene-$1"; then
+		MSG="no stable screenshot: $(cat "$T/ctl.err")"
+		return 1
+	fi
+	ref_compare "$1"
+}
+
+# two_windows NAME FIRST SECOND: alpha's and beta's windows, FIRST (RA or
+# RB) mapped first, SECOND then mapped and focused.  The cascade places the
+# second window 32 px right of and below the first: in front, it leaves the
+# first one's title bar visible.
+two_windows() {
+	scene_begin "$1" || {
+		MSG="the scene's compositor did not start"
+		scene_end
+		return 1
+	}
+	if scene_window "$2" && scene_window "$3"; then
+		scene_shot "$1" "title:$SCENE_TITLE"
+		rc=$?
+	else
+		rc=1
+	fi
+	scene_end
+	return $rc
+}
+
+# scene_window RA|RB: alpha's or beta's window of the two-window scenes;
+# its title in SCENE_TITLE.
+scene_window() {
+	case $1 in
+	RA)
+		SCENE_TITLE="alpha window"
+		scene_client RA alpha "$SCENE_TITLE" "$REF_ALPHA" 400x240
+		;;
+	*)
+		SCENE_TITLE="beta window"
+		scene_client RB beta "$SCENE_TITLE" "$REF_BETA" 400x240
+		;;
+	esac
+}
+
+c_scene_alpha() {
+	two_windows two-windows-alpha-focused RB RA
+}
+
+c_scene_beta() {
+	two_windows two-windows-beta-focused RA RB
+}
+
+# Beta windows that mimic the bar and the low level: low-coloured content,
+# titles "Low" and "[Low] Low".
+c_scene_mimic() {
+	scene_begin beta-mimics-low || {
+		MSG="the scene's compositor did not start"
+		scene_end
+		return 1
+	}
+	if scene_client RM beta "Low" "$LOW" 500x40 &&
+		scene_client RN beta "[Low] Low" "$LOW" 500x40; then
+		scene_shot beta-mimics-low "title:[Low] Low"
+		rc=$?
+	else
+		rc=1
+	fi
+	scene_end
+	return $rc
+}
+
 # --- the run ----------------------------------------------------------------------------
 
 run_all() {
@@ -1207,6 +1419,12 @@ run_all() {
 		frame_label "title:[Low] fake" beta "$HIGH"
 	check "bar strip in the focused level's colour (high)" strip_colour beta "$HIGH"
 	check "bar strip shows a label (high)" strip_label beta "$HIGH"
+	check "reference scene: alpha and beta windows, alpha focused (frames, titles, low strip)" \
+		c_scene_alpha
+	check "reference scene: alpha and beta windows, beta focused (frames, titles, high strip)" \
+		c_scene_beta
+	check "reference scene: beta windows titled 'Low' and '[Low] Low' keep [High] and red" \
+		c_scene_mimic
 	# Fewer windows from here on: later checks click on partly covered ones.
 	[ -n "${PID_A1:-}" ] && stop_pid "$PID_A1"
 	[ -n "${PID_B1:-}" ] && stop_pid "$PID_B1"
