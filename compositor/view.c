@@ -695,37 +695,39 @@ static void view_set_fullscreen(struct cl_view *view, bool on)
 	}
 }
 
-static void handle_request_maximize(struct wl_listener *listener, void *data)
+/*
+ * A maximise or fullscreen request.  Before the first map it is answered in
+ * the first configure (the protocol still wants a configure now).
+ */
+static void handle_state_request(struct cl_view *view, bool fullscreen)
 {
-	struct cl_view *view = wl_container_of(listener, view, request_maximize);
 	struct wlr_xdg_surface *xdg = view_xdg(view);
 
 	if (!xdg || !xdg->toplevel)
 		return;
-	if (!view->mapped) {
-		/* Answered at map time; the protocol wants a configure now. */
-		if (xdg->added)
-			wlr_xdg_surface_schedule_configure(xdg);
+	if (view->mapped) {
+		if (fullscreen)
+			view_set_fullscreen(view, xdg->toplevel->requested.fullscreen);
+		else
+			view_set_maximized(view, xdg->toplevel->requested.maximized);
+	} else if (!xdg->added) {
 		return;
 	}
-	view_set_maximized(view, xdg->toplevel->requested.maximized);
 	wlr_xdg_surface_schedule_configure(xdg);
+}
+
+static void handle_request_maximize(struct wl_listener *listener, void *data)
+{
+	struct cl_view *view = wl_container_of(listener, view, request_maximize);
+
+	handle_state_request(view, false);
 }
 
 static void handle_request_fullscreen(struct wl_listener *listener, void *data)
 {
 	struct cl_view *view = wl_container_of(listener, view, request_fullscreen);
-	struct wlr_xdg_surface *xdg = view_xdg(view);
 
-	if (!xdg || !xdg->toplevel)
-		return;
-	if (!view->mapped) {
-		if (xdg->added)
-			wlr_xdg_surface_schedule_configure(xdg);
-		return;
-	}
-	view_set_fullscreen(view, xdg->toplevel->requested.fullscreen);
-	wlr_xdg_surface_schedule_configure(xdg);
+	handle_state_request(view, true);
 }
 
 static void handle_request_move(struct wl_listener *listener, void *data)
