@@ -25,32 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-util.h"
 #include "init-protocol.h"
 #include "launcher.h"
 #include "sandbox.h"
 
 static const char conf_text[] = "[level low]\nlabel=Low\ncolour=#2e7d32\nrank=0\n"
                                 "[cage bench]\nlevel=low\n";
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int compare(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(double), compare);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void make_socket(const char *path)
 {
@@ -79,7 +60,7 @@ static double run_library_once(const ClConfig *config, char **env, double *first
 
 	if (pipe2(out, O_CLOEXEC) < 0)
 		g_error("pipe: %s", g_strerror(errno));
-	t0 = now_ms();
+	t0 = bench_now_ms();
 	pid = fork();
 	if (pid == 0) {
 		dup2(out[1], STDOUT_FILENO);
@@ -98,7 +79,7 @@ static double run_library_once(const ClConfig *config, char **env, double *first
 		g_error("cl_cage_run failed (status 0x%x)", pid < 0 ? -1 : status);
 	buf[got] = '\0';
 	*first = (double)g_ascii_strtoll(buf, NULL, 10) / 1e6 - t0;
-	return now_ms() - t0;
+	return bench_now_ms() - t0;
 }
 
 /* The measuring program goes into the cage's home, as any program would. */
@@ -137,7 +118,7 @@ static double run_once(char **argv, const ClFdMove *moves, size_t n_moves, int *
 
 	if (pipe2(out, O_CLOEXEC) < 0)
 		g_error("pipe: %s", g_strerror(errno));
-	t0 = now_ms();
+	t0 = bench_now_ms();
 	/* --ro-bind-data reads its fds to the end: rewind them each time */
 	for (size_t i = 0; i < n_data; i++)
 		lseek(data_fds[i], 0, SEEK_SET);
@@ -161,7 +142,7 @@ static double run_once(char **argv, const ClFdMove *moves, size_t n_moves, int *
 		g_error("%s failed (status 0x%x)", argv[0], pid < 0 ? -1 : status);
 	buf[got] = '\0';
 	*first = (double)g_ascii_strtoll(buf, NULL, 10) / 1e6 - t0;
-	return now_ms() - t0;
+	return bench_now_ms() - t0;
 }
 
 int main(int argc, char **argv)
@@ -301,7 +282,8 @@ int main(int argc, char **argv)
 		run_library_once(bench_config, env_a, &fl[i]);
 		b[i] = run_once(argv_b, moves, n_moves, fds_b, 6, drop, uid, gid, env_b, &fb[i]);
 	}
-	double ma = median(fa, runs), mb = median(fb, runs), ml = median(fl, runs);
+	double ma = bench_median(fa, runs), mb = bench_median(fb, runs),
+	       ml = bench_median(fl, runs);
 	printf("cage cold start to first exec inside, median of %d runs:\n", runs);
 	printf("  launcher as the session runs it (cl_cage_run in a forked process, seccomp + "
 	       "init): %.2f ms\n",
@@ -310,8 +292,8 @@ int main(int argc, char **argv)
 	printf("  bare bwrap, same namespaces/mounts:             %.2f ms\n", mb);
 	printf("  ratio, launcher: %.2fx (target <= 1.30x)\n", ml / mb);
 	printf("  ratio, command line: %.2fx\n", ma / mb);
-	printf("whole run until exit, for reference: %.2f ms vs %.2f ms\n", median(a, runs),
-	       median(b, runs));
+	printf("whole run until exit, for reference: %.2f ms vs %.2f ms\n", bench_median(a, runs),
+	       bench_median(b, runs));
 	/*
 	 * The cage needs two more execs than bare bwrap (the launcher and the
 	 * init): what one exec costs here tells how much of the gap that is.
@@ -320,7 +302,8 @@ int main(int argc, char **argv)
 		char *argv_c[] = {argv[3], NULL};
 		run_once(argv_c, NULL, 0, NULL, 0, false, 0, 0, env_b, &fa[i]);
 	}
-	printf("for reference, fork + exec of a static program here: %.2f ms\n", median(fa, runs));
+	printf("for reference, fork + exec of a static program here: %.2f ms\n",
+	       bench_median(fa, runs));
 	g_free(fa);
 	g_free(fb);
 	g_free(fl);

@@ -9,6 +9,7 @@
  *                    [--popup W,H,X,Y [--popup-colour RRGGBB]]
  *                    [--cursor W,H,HX,HY [--cursor-colour RRGGBB]]
  *                    [--set-selection TEXT] [--get-selection] [--csd]
+ *                    [--animate]
  *
  * Prints on stdout, line-buffered:
  *   "configure N W H [maximized] [fullscreen] [activated]" for each
@@ -31,6 +32,11 @@
  * --csd asks for client-side decorations (xdg-decoration) and prints the
  * mode the compositor decides: "decoration N server-side|client-side"
  * ("decoration-manager missing" if the global is not offered).
+ * --animate redraws every toplevel in a new colour on each of its frame
+ * callbacks (continuous damage, for the benchmarks), from a pool of shm
+ * buffers; prints "first-frame" on the first frame callback, and "frames N"
+ * (frame callbacks of toplevel 1 so far) on SIGUSR1, and on SIGTERM or
+ * SIGINT, after which it exits 0.
  * Exits 0 when every toplevel was closed by the compositor, 3 when the
  * compositor disconnected it (protocol error or connection lost; the
  * reason on stderr), 2 on usage or set-up errors.
@@ -39,12 +45,14 @@
 #include <fcntl.h>
 #include <linux/input-event-codes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 #include <wayland-client.h>
 
@@ -58,8 +66,11 @@ struct buffer {
 	struct wl_list link; // struct app.buffers
 	struct wl_buffer *wl_buffer;
 	int width, height;
+	uint32_t *pixels; /* mapped for its whole life */
+	size_t size;
 	bool busy;
-	bool obsolete; /* destroy when released */
+	bool obsolete;  /* destroy when released */
+	bool animation; /* in the --animate pool */
 };
 
 struct toplevel {
@@ -73,6 +84,10 @@ struct toplevel {
 	int pending_width, pending_height;
 	bool mapped;
 	bool closed;
+	/* --animate: the pending frame callback, size and frames drawn. */
+	struct wl_callback *frame_callback;
+	int width, height;
+	uint32_t drawn;
 };
 
 struct popup {
@@ -126,6 +141,10 @@ struct app {
 	struct wl_surface *cursor_surface;
 	struct buffer *cursor_buffer;
 	bool configured_once;
+	/* --animate: frame callbacks of toplevel 1. */
+	bool animate;
+	bool first_frame;
+	unsigned long frames;
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -149,6 +168,7 @@ static void buffer_destroy(struct buffer *buffer)
 {
 	wl_list_remove(&buffer->link);
 	wl_buffer_destroy(buffer->wl_buffer);
+	munmap(buffer->pixels, buffer->size);
 	free(buffer);
 }
 
@@ -183,7 +203,6 @@ static struct buffer *buffer_create(struct app *app, int width, int height, uint
 		die("mmap: %s", strerror(errno));
 	for (size_t i = 0; i < size / 4; i++)
 		pixels[i] = colour;
-	munmap(pixels, size);
 
 	buffer = calloc(1, sizeof(*buffer));
 	if (!buffer)
@@ -195,15 +214,88 @@ static struct buffer *buffer_create(struct app *app, int width, int height, uint
 	close(fd);
 	buffer->width = width;
 	buffer->height = height;
+	buffer->pixels = pixels;
+	buffer->size = size;
 	wl_buffer_add_listener(buffer->wl_buffer, &buffer_listener, buffer);
 	wl_list_insert(&app->buffers, &buffer->link);
 	return buffer;
+}
+
+/* --animate: a free buffer of that size from the pool (or a new one). */
+static struct buffer *animation_buffer(struct app *app, int width, int height)
+{
+	struct buffer *buffer, *tmp;
+
+	wl_list_for_each_safe (buffer, tmp, &app->buffers, link) {
+		if (!buffer->animation || buffer->busy)
+			continue;
+		if (buffer->width == width && buffer->height == height)
+			return buffer;
+		buffer_destroy(buffer); /* left over from an older size */
+	}
+	buffer = buffer_create(app, width, height, app->colour);
+	buffer->animation = true;
+	return buffer;
+}
+
+static void toplevel_draw_animated(struct toplevel *t, int width, int height);
+
+static void handle_frame_done(void *data, struct wl_callback *callback, uint32_t time)
+{
+	struct toplevel *t = data;
+	struct app *app = t->app;
+
+	wl_callback_destroy(callback);
+	t->frame_callback = NULL;
+	if (t->index == 1) {
+		app->frames++;
+		if (!app->first_frame) {
+			app->first_frame = true;
+			printf("first-frame\n");
+		}
+	}
+	if (!t->closed)
+		toplevel_draw_animated(t, t->width, t->height);
+}
+
+static const struct wl_callback_listener frame_listener = {
+        .done = handle_frame_done,
+};
+
+/* A new colour over the whole surface, and a frame callback for the next. */
+static void toplevel_draw_animated(struct toplevel *t, int width, int height)
+{
+	struct app *app = t->app;
+	struct buffer *buffer = animation_buffer(app, width, height);
+	uint32_t colour = 0xff000000u | ((app->colour + t->drawn * 0x030507u) & 0xffffffu);
+
+	t->width = width;
+	t->height = height;
+	t->drawn++;
+	for (size_t i = 0; i < buffer->size / 4; i++)
+		buffer->pixels[i] = colour;
+	wl_surface_attach(t->surface, buffer->wl_buffer, 0, 0);
+	wl_surface_damage(t->surface, 0, 0, INT32_MAX, INT32_MAX);
+	buffer->busy = true;
+	if (!t->frame_callback) {
+		t->frame_callback = wl_surface_frame(t->surface);
+		wl_callback_add_listener(t->frame_callback, &frame_listener, t);
+	}
+	wl_surface_commit(t->surface);
+	if (!t->mapped) {
+		t->mapped = true;
+		printf("mapped %d\n", t->index);
+	}
 }
 
 static void toplevel_draw(struct toplevel *t, int width, int height)
 {
 	struct app *app = t->app;
 
+	if (app->animate) {
+		toplevel_draw_animated(t, width, height);
+		return;
+	}
 	if (!t->buffer || t->buffer->width != width || t->buffer->height != height) {
 		if (t->buffer) {
 			if (t->buffer->busy)
@@ -303,6 +395,9 @@ static void handle_toplevel_close(void *data, struct xdg_toplevel *xdg_toplevel)
 	if (t->decoration)
 		zxdg_toplevel_decoration_v1_destroy(t->decoration);
 	t->decoration = NULL;
+	if (t->frame_callback)
+		wl_callback_destroy(t->frame_callback);
+	t->frame_callback = NULL;
 	xdg_toplevel_destroy(t->xdg_toplevel);
 	xdg_surface_destroy(t->xdg_surface);
 	wl_surface_destroy(t->surface);
@@ -941,6 +1036,8 @@ static void parse_args(struct app *app, int argc, char **argv)
 		} else if (strcmp(a, "--get-selection") == 0) {
 			app->get_selection = true;
 			app->print_keys = true;
+		} else if (strcmp(a, "--animate") == 0) {
+			app->animate = true;
 		} else if (strcmp(a, "--csd") == 0) {
 			app->want_csd = true;
 		} else if (strcmp(a, "--fullscreen") == 0) {
@@ -973,6 +1070,8 @@ static void app_destroy(struct app *app)
 
 		if (t->decoration)
 			zxdg_toplevel_decoration_v1_destroy(t->decoration);
+		if (t->frame_callback)
+			wl_callback_destroy(t->frame_callback);
 		if (t->xdg_toplevel) {
 			xdg_toplevel_destroy(t->xdg_toplevel);
 			xdg_surface_destroy(t->xdg_surface);
@@ -1044,6 +1143,62 @@ static int connection_lost(struct app *app)
 	return 3;
 }
 
+/*
+ * --animate: the event loop, also watching SIGUSR1 (print the frame count)
+ * and SIGTERM/SIGINT (print it and exit 0).
+ */
+static int animate_loop(struct app *app)
+{
+	struct wl_display *display = app->display;
+	struct signalfd_siginfo info;
+	struct pollfd fds[2];
+	sigset_t mask;
+	int sfd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
+		die("signalfd: %s", strerror(errno));
+	fds[0] = (struct pollfd){.fd = wl_display_get_fd(display), .events = POLLIN};
+	fds[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
+	while (app->open > 0) {
+		while (wl_display_prepare_read(display) != 0) {
+			if (wl_display_dispatch_pending(display) < 0)
+				return connection_lost(app);
+		}
+		if (!flush_all(display)) {
+			wl_display_cancel_read(display);
+			return connection_lost(app);
+		}
+		if (poll(fds, 2, -1) < 0) {
+			wl_display_cancel_read(display);
+			if (errno == EINTR)
+				continue;
+			die("poll: %s", strerror(errno));
+		}
+		if (fds[0].revents) {
+			if (wl_display_read_events(display) < 0)
+				return connection_lost(app);
+		} else {
+			wl_display_cancel_read(display);
+		}
+		if (wl_display_dispatch_pending(display) < 0)
+			return connection_lost(app);
+		if (fds[1].revents & POLLIN) {
+			if (read(sfd, &info, sizeof(info)) != (ssize_t)sizeof(info))
+				continue;
+			printf("frames %lu\n", app->frames);
+			if (info.ssi_signo != SIGUSR1)
+				break;
+		}
+	}
+	close(sfd);
+	app_destroy(app);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct app app = {0};
@@ -1086,6 +1241,8 @@ int main(int argc, char **argv)
 			return connection_lost(&app);
 	}
 
+	if (app.animate)
+		return animate_loop(&app);
 	while (app.open > 0) {
 		if (wl_display_dispatch(app.display) < 0)
 			return connection_lost(&app);
