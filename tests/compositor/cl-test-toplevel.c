@@ -8,7 +8,7 @@
  *                    [--quit-after-configure] [--count N]
  *                    [--popup W,H,X,Y [--popup-colour RRGGBB]]
  *                    [--cursor W,H,HX,HY [--cursor-colour RRGGBB]]
- *                    [--set-selection TEXT] [--get-selection] [--csd]
+ *                    [--set-selection TEXT] [--get-selection] [--primary] [--csd]
  *                    [--animate]
  *
  * Prints on stdout, line-buffered:
@@ -28,7 +28,8 @@
  * keyboard focus ("selection-set", "selection-sent MIME",
  * "selection-cancelled"); --get-selection prints, for every clipboard the
  * compositor shows it, "selection TEXT", "selection none" or
- * "selection (no text)".  Both imply --print-keys.
+ * "selection (no text)".  Both imply --print-keys.  With --primary they use
+ * the primary selection (zwp_primary_selection_v1) instead of the clipboard.
  * --csd asks for client-side decorations (xdg-decoration) and prints the
  * mode the compositor decides: "decoration N server-side|client-side"
  * ("decoration-manager missing" if the global is not offered).
@@ -56,6 +57,7 @@
 #include <unistd.h>
 #include <wayland-client.h>
 
+#include "primary-selection-unstable-v1-client-protocol.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -119,6 +121,10 @@ struct app {
 	struct wl_data_device_manager *ddm;
 	struct wl_data_device *data_device;
 	struct wl_data_source *source;
+	/* --primary: the same with the primary selection instead. */
+	bool primary;
+	struct zwp_primary_selection_device_manager_v1 *psm;
+	struct zwp_primary_selection_device_v1 *primary_device;
 	struct toplevel *toplevels;
 	int count;
 	int open;
@@ -719,13 +725,133 @@ static const struct wl_data_device_listener data_device_listener = {
         .selection = handle_dd_selection,
 };
 
+/* ---- primary selection (--primary) ------------------------------------------------ */
+
+static void handle_psource_send(void *data, struct zwp_primary_selection_source_v1 *source,
+                                const char *mime, int32_t fd)
+{
+	struct app *app = data;
+	size_t len = strlen(app->set_selection), done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, app->set_selection + done, len - done);
+
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	close(fd);
+	printf("selection-sent %s\n", mime);
+}
+
+static void handle_psource_cancelled(void *data, struct zwp_primary_selection_source_v1 *source)
+{
+	printf("selection-cancelled\n");
+	zwp_primary_selection_source_v1_destroy(source);
+}
+
+static const struct zwp_primary_selection_source_v1_listener psource_listener = {
+        .send = handle_psource_send,
+        .cancelled = handle_psource_cancelled,
+};
+
+static void set_primary(struct app *app, uint32_t serial)
+{
+	struct zwp_primary_selection_source_v1 *source =
+	        zwp_primary_selection_device_manager_v1_create_source(app->psm);
+
+	zwp_primary_selection_source_v1_add_listener(source, &psource_listener, app);
+	zwp_primary_selection_source_v1_offer(source, TEXT_MIME);
+	zwp_primary_selection_device_v1_set_selection(app->primary_device, source, serial);
+	app->selection_set = true;
+	printf("selection-set\n");
+}
+
+/* An offer's user data: whether it has text (set by the offer event). */
+static void handle_poffer_offer(void *data, struct zwp_primary_selection_offer_v1 *o,
+                                const char *mime)
+{
+	bool *text = zwp_primary_selection_offer_v1_get_user_data(o);
+
+	if (strcmp(mime, TEXT_MIME) == 0)
+		*text = true;
+}
+
+static const struct zwp_primary_selection_offer_v1_listener poffer_listener = {
+        .offer = handle_poffer_offer,
+};
+
+static void handle_pd_data_offer(void *data, struct zwp_primary_selection_device_v1 *d,
+                                 struct zwp_primary_selection_offer_v1 *o)
+{
+	zwp_primary_selection_offer_v1_add_listener(o, &poffer_listener, calloc(1, sizeof(bool)));
+}
+
+static void poffer_destroy(struct zwp_primary_selection_offer_v1 *o)
+{
+	free(zwp_primary_selection_offer_v1_get_user_data(o));
+	zwp_primary_selection_offer_v1_destroy(o);
+}
+
+static void handle_pd_selection(void *data, struct zwp_primary_selection_device_v1 *d,
+                                struct zwp_primary_selection_offer_v1 *o)
+{
+	struct app *app = data;
+	char buf[4096];
+	size_t len = 0;
+	int fds[2];
+
+	if (!app->get_selection || !o) {
+		if (app->get_selection)
+			printf("selection none\n");
+		if (o)
+			poffer_destroy(o);
+		return;
+	}
+	if (!*(bool *)zwp_primary_selection_offer_v1_get_user_data(o)) {
+		printf("selection (no text)\n");
+		poffer_destroy(o);
+		return;
+	}
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		die("pipe2: %s", strerror(errno));
+	zwp_primary_selection_offer_v1_receive(o, TEXT_MIME, fds[1]);
+	close(fds[1]);
+	wl_display_flush(app->display);
+	for (;;) {
+		struct pollfd p = {.fd = fds[0], .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&p, 1, 2000) <= 0 || len >= sizeof(buf) - 1)
+			break;
+		n = read(fds[0], buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fds[0]);
+	buf[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)buf[i] < 0x20)
+			buf[i] = '?';
+	printf("selection %s\n", len ? buf : "(empty)");
+	poffer_destroy(o);
+}
+
+static const struct zwp_primary_selection_device_v1_listener primary_device_listener = {
+        .data_offer = handle_pd_data_offer,
+        .selection = handle_pd_selection,
+};
+
 static void handle_enter(void *data, struct wl_keyboard *kb, uint32_t serial,
                          struct wl_surface *surface, struct wl_array *keys)
 {
 	struct app *app = data;
 
 	printf("enter\n");
-	if (app->set_selection && !app->selection_set && app->data_device)
+	if (app->set_selection && !app->selection_set && app->primary_device)
+		set_primary(app, serial);
+	else if (app->set_selection && !app->selection_set && app->data_device)
 		set_selection(app, serial);
 }
 
@@ -884,8 +1010,12 @@ static void handle_global(void *data, struct wl_registry *registry, uint32_t nam
 	           !app->decoration_manager && app->want_csd) {
 		app->decoration_manager =
 		        wl_registry_bind(registry, name, &zxdg_decoration_manager_v1_interface, 1);
+	} else if (strcmp(interface, zwp_primary_selection_device_manager_v1_interface.name) == 0 &&
+	           !app->psm && app->primary && (app->set_selection || app->get_selection)) {
+		app->psm = wl_registry_bind(registry, name,
+		                            &zwp_primary_selection_device_manager_v1_interface, 1);
 	} else if (strcmp(interface, wl_data_device_manager_interface.name) == 0 && !app->ddm &&
-	           (app->set_selection || app->get_selection)) {
+	           !app->primary && (app->set_selection || app->get_selection)) {
 		app->ddm = wl_registry_bind(registry, name, &wl_data_device_manager_interface,
 		                            min_u32(version, 3));
 	} else if (strcmp(interface, wl_seat_interface.name) == 0 && !app->seat &&
@@ -1033,6 +1163,8 @@ static void parse_args(struct app *app, int argc, char **argv)
 			app->set_selection = v;
 			app->print_keys = true;
 			i++;
+		} else if (strcmp(a, "--primary") == 0) {
+			app->primary = true;
 		} else if (strcmp(a, "--get-selection") == 0) {
 			app->get_selection = true;
 			app->print_keys = true;
@@ -1220,8 +1352,17 @@ int main(int argc, char **argv)
 		die("the compositor lacks wl_compositor, wl_shm or xdg_wm_base");
 	if (app.want_csd && !app.decoration_manager)
 		printf("decoration-manager missing\n");
-	if ((app.set_selection || app.get_selection) && (!app.ddm || !app.seat))
-		die("the compositor lacks wl_data_device_manager or wl_seat");
+	if ((app.set_selection || app.get_selection) && !app.seat)
+		die("the compositor lacks wl_seat");
+	if ((app.set_selection || app.get_selection) && !(app.primary ? !!app.psm : !!app.ddm))
+		die("the compositor lacks %s",
+		    app.primary ? "the primary selection manager" : "wl_data_device_manager");
+	if (app.psm) {
+		app.primary_device =
+		        zwp_primary_selection_device_manager_v1_get_device(app.psm, app.seat);
+		zwp_primary_selection_device_v1_add_listener(app.primary_device,
+		                                             &primary_device_listener, &app);
+	}
 	if (app.ddm) {
 		app.data_device = wl_data_device_manager_get_data_device(app.ddm, app.seat);
 		wl_data_device_add_listener(app.data_device, &data_device_listener, &app);

@@ -898,6 +898,51 @@ c_clip_high_to_low() {
 		[ "$got1" = "$SECRET_LOW" ]
 }
 
+# The primary selection follows the same rules (clients with --primary).
+PRIMARY_LOW=low-primary-$$
+PRIMARY_HIGH=high-primary-$$
+
+c_primary_same_level() {
+	start_client PS alpha --title psel-src --colour 405040 --size 160x100 --primary \
+		--set-selection "$PRIMARY_LOW"
+	start_client P1 alpha --title psel-low --colour 50a050 --size 160x100 --primary \
+		--get-selection
+	start_client P2 beta --title psel-high --colour a05050 --size 160x100 --primary \
+		--get-selection
+	if ! wait_mapped title:psel-src || ! wait_mapped title:psel-low ||
+		! wait_mapped title:psel-high; then
+		MSG="the primary selection clients never mapped"
+		return 1
+	fi
+	if ! focus title:psel-src || ! wait_until 30 file_has "$T/PS.out" '^selection-set'; then
+		MSG="the alpha client could not set the primary selection"
+		return 1
+	fi
+	focus_and_read P1 title:psel-low
+	got=$(last_selection "$T/P1.out")
+	MSG="alpha reader sees: ${got:-nothing}"
+	[ "$got" = "$PRIMARY_LOW" ]
+}
+
+c_primary_across_levels() {
+	focus_and_read P2 title:psel-high
+	got=$(last_selection "$T/P2.out")
+	start_client PH beta --title psel-src-high --colour 503030 --size 160x100 --primary \
+		--set-selection "$PRIMARY_HIGH"
+	if ! wait_mapped title:psel-src-high || ! focus title:psel-src-high ||
+		! wait_until 30 file_has "$T/PH.out" '^selection-set'; then
+		MSG="the beta client could not set the primary selection"
+		return 1
+	fi
+	focus_and_read P1 title:psel-low
+	got1=$(last_selection "$T/P1.out")
+	focus_and_read P2 title:psel-high
+	got2=$(last_selection "$T/P2.out")
+	MSG="beta reader first saw ${got:-nothing}; after beta offered $PRIMARY_HIGH: alpha reader sees ${got1:-nothing}, beta reader sees ${got2:-nothing}"
+	! grep -q "$PRIMARY_LOW" "$T/P2.out" && ! grep -q "$PRIMARY_HIGH" "$T/P1.out" &&
+		[ "$got2" = "$PRIMARY_HIGH" ] && [ "$got1" = "$PRIMARY_LOW" ]
+}
+
 c_close() {
 	start_client CL alpha --title closeme --colour 404040 --size 120x80
 	if ! wait_mapped title:closeme; then
@@ -1437,6 +1482,9 @@ run_all() {
 		c_globals_hidden beta
 	check "clipboard: a client of the same level reads it" c_clip_same_level
 	check "clipboard: nothing flows from low to high" c_clip_low_to_high
+	check "primary selection: a client of the same level reads it" c_primary_same_level
+	check "primary selection: nothing flows between levels; each level keeps its own" \
+		c_primary_across_levels
 	check "clipboard: nothing flows from high to low; each level keeps its own" \
 		c_clip_high_to_low
 	for p in ${PID_SS:-} ${PID_G1:-} ${PID_G2:-} ${PID_SH:-}; do
