@@ -280,7 +280,7 @@ static void write_state(Launcher *l, const char *state, const char *reason)
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autofree char *data = NULL;
 	gsize len = 0;
-	_cleanup_close_ int fd = -1;
+	int r;
 
 	g_key_file_set_string(kf, "cage", "state", state);
 	if (reason)
@@ -288,11 +288,9 @@ static void write_state(Launcher *l, const char *state, const char *reason)
 	if (l->cage_pid > 0)
 		g_key_file_set_int64(kf, "cage", "pid", l->cage_pid);
 	data = g_key_file_to_data(kf, &len, NULL);
-	fd = openat(l->cage_run_fd, CL_CAGE_STATE ".new",
-	            O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || cl_write_all(fd, data, len) < 0 ||
-	    renameat(l->cage_run_fd, CL_CAGE_STATE ".new", l->cage_run_fd, CL_CAGE_STATE) < 0)
-		cl_log_errno(LOG_WARNING, errno, "cannot record the state of cage %s", l->cage->id);
+	r = cl_write_file_atomic_at(l->cage_run_fd, CL_CAGE_STATE, data, len, 0600);
+	if (r < 0)
+		cl_log_errno(LOG_WARNING, r, "cannot record the state of cage %s", l->cage->id);
 }
 
 /* ---- preparing what goes into the cage ------------------------------------ */
@@ -416,7 +414,6 @@ static bool open_machine_id(Launcher *l, int data_fd, const char *display, GErro
 	}
 	{
 		guint8 raw[16];
-		_cleanup_close_ int fd = -1;
 
 		if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
 			return fail(error, _("cannot get random bytes: %s"), g_strerror(errno));
@@ -426,12 +423,10 @@ static bool open_machine_id(Launcher *l, int data_fd, const char *display, GErro
 			g_snprintf(id + 2 * i, 3, "%02x", raw[i]);
 		id[32] = '\n';
 		id[33] = '\0';
-		fd = openat(data_fd, "machine-id.new",
-		            O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0 || cl_write_all(fd, id, 33) < 0 ||
-		    renameat(data_fd, "machine-id.new", data_fd, "machine-id") < 0)
+		r = cl_write_file_atomic_at(data_fd, "machine-id", id, 33, 0600);
+		if (r < 0)
 			return fail(error, _("cannot write %s/machine-id: %s"), display,
-			            g_strerror(errno));
+			            g_strerror(-r));
 	}
 have:
 	l->machine_id_fd = memfd_with("machine-id", id);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -46,6 +47,13 @@ int cl_write_all(int fd, const void *buf, size_t len);
  */
 int cl_read_file_bounded(int dirfd, const char *path, size_t max_bytes, char **ret,
                          size_t *ret_len);
+
+/*
+ * Replace dirfd/name with data, atomically: written to "name.new" (never
+ * following a symlink), then renamed over name.  On failure nothing is left
+ * behind and name is untouched.  Returns 0 or -errno.
+ */
+int cl_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 
 /* Parse a whole decimal unsigned number (no sign, no spaces).  -EINVAL/-ERANGE. */
 int cl_parse_u64(const char *s, unsigned long long *ret);

@@ -658,7 +658,11 @@ static void fill_work_area(struct cl_view *view)
 	view_apply_position(view);
 }
 
-static void view_set_maximized(struct cl_view *view, bool on)
+/*
+ * Enter (on) or leave the maximised or fullscreen state.  Both fill the
+ * work area below the strip; fullscreen keeps a border in the level colour.
+ */
+static void view_set_state(struct cl_view *view, bool fullscreen, bool on)
 {
 	struct wlr_xdg_surface *xdg = view_xdg(view);
 
@@ -666,33 +670,24 @@ static void view_set_maximized(struct cl_view *view, bool on)
 		return;
 	if (on) {
 		save_restore(view);
-		view->fullscreen = false;
-		view->maximized = true;
-		wlr_xdg_toplevel_set_fullscreen(xdg, false);
-		wlr_xdg_toplevel_set_maximized(xdg, true);
+		view->maximized = !fullscreen;
+		view->fullscreen = fullscreen;
+		wlr_xdg_toplevel_set_maximized(xdg, !fullscreen);
+		wlr_xdg_toplevel_set_fullscreen(xdg, fullscreen);
 		fill_work_area(view);
-	} else if (view->maximized) {
+	} else if (fullscreen ? view->fullscreen : view->maximized) {
 		leave_state(view);
 	}
 }
 
+static void view_set_maximized(struct cl_view *view, bool on)
+{
+	view_set_state(view, false, on);
+}
+
 static void view_set_fullscreen(struct cl_view *view, bool on)
 {
-	struct wlr_xdg_surface *xdg = view_xdg(view);
-
-	if (!xdg || xdg->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL || !xdg->toplevel)
-		return;
-	if (on) {
-		save_restore(view);
-		view->maximized = false;
-		view->fullscreen = true;
-		wlr_xdg_toplevel_set_maximized(xdg, false);
-		wlr_xdg_toplevel_set_fullscreen(xdg, true);
-		/* Below the strip, with a border in the level colour left. */
-		fill_work_area(view);
-	} else if (view->fullscreen) {
-		leave_state(view);
-	}
+	view_set_state(view, true, on);
 }
 
 /*

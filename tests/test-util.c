@@ -335,6 +335,51 @@ static void test_parse_u64_invalid(void)
 	g_assert_cmpint(cl_parse_u64(NULL, NULL), ==, -EINVAL);
 }
 
+/* Replaces the file whole; on failure leaves neither a temporary nor a change. */
+static void test_write_atomic(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("cloison-util-XXXXXX", &error);
+	g_autofree char *file = NULL, *tmp = NULL, *sub = NULL, *data = NULL;
+	int dfd;
+	struct stat st;
+
+	g_assert_no_error(error);
+	file = g_build_filename(dir, "state", NULL);
+	tmp = g_build_filename(dir, "state.new", NULL);
+	sub = g_build_filename(dir, "busy", NULL);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	g_assert_cmpint(dfd, >=, 0);
+
+	g_assert_cmpint(cl_write_file_atomic_at(dfd, "state", "one", 3, 0600), ==, 0);
+	g_assert_cmpint(cl_write_file_atomic_at(dfd, "state", "second", 6, 0600), ==, 0);
+	g_assert_true(g_file_get_contents(file, &data, NULL, NULL));
+	g_assert_cmpstr(data, ==, "second");
+	g_assert_cmpint(stat(file, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+	g_assert_cmpint(access(tmp, F_OK), <, 0);
+
+	/* A directory in the way: rename fails, the temporary is removed. */
+	g_assert_cmpint(mkdir(sub, 0700), ==, 0);
+	g_assert_cmpint(mkdirat(dfd, "busy/x", 0700), ==, 0);
+	g_assert_cmpint(cl_write_file_atomic_at(dfd, "busy", "x", 1, 0600), <, 0);
+	g_assert_cmpint(faccessat(dfd, "busy.new", F_OK, 0), <, 0);
+
+	/* A symlink planted as the temporary is never followed. */
+	g_assert_cmpint(symlinkat("state", dfd, "link.new"), ==, 0);
+	g_assert_cmpint(cl_write_file_atomic_at(dfd, "link", "evil", 4, 0600), ==, -ELOOP);
+	g_clear_pointer(&data, g_free);
+	g_assert_true(g_file_get_contents(file, &data, NULL, NULL));
+	g_assert_cmpstr(data, ==, "second");
+
+	unlinkat(dfd, "link.new", 0);
+	unlinkat(dfd, "busy/x", AT_REMOVEDIR);
+	unlinkat(dfd, "busy", AT_REMOVEDIR);
+	unlinkat(dfd, "state", 0);
+	close(dfd);
+	g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -354,6 +399,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/util/read-file/proc-large", test_read_proc_large);
 	g_test_add_func("/util/parse-u64/valid", test_parse_u64_valid);
 	g_test_add_func("/util/parse-u64/invalid", test_parse_u64_invalid);
+	g_test_add_func("/util/write-atomic", test_write_atomic);
 
 	return g_test_run();
 }

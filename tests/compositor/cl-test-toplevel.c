@@ -554,10 +554,9 @@ static void handle_source_target(void *data, struct wl_data_source *source, cons
 {
 }
 
-static void handle_source_send(void *data, struct wl_data_source *source, const char *mime,
-                               int32_t fd)
+/* Write our selection text to a requester's fd. */
+static void send_text(struct app *app, const char *mime, int fd)
 {
-	struct app *app = data;
 	size_t len = strlen(app->set_selection), done = 0;
 
 	while (done < len) {
@@ -569,6 +568,12 @@ static void handle_source_send(void *data, struct wl_data_source *source, const 
 	}
 	close(fd);
 	printf("selection-sent %s\n", mime);
+}
+
+static void handle_source_send(void *data, struct wl_data_source *source, const char *mime,
+                               int32_t fd)
+{
+	send_text(data, mime, fd);
 }
 
 static void handle_source_cancelled(void *data, struct wl_data_source *source)
@@ -662,12 +667,37 @@ static void handle_dd_drop(void *data, struct wl_data_device *dd)
 {
 }
 
-/* Read the offered text (2 s at most); the result goes to stdout. */
+/* Read the text written to fd (2 s at most) and print "selection TEXT". */
+static void print_received(struct app *app, int fd)
+{
+	char buf[4096];
+	size_t len = 0;
+
+	wl_display_flush(app->display);
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&p, 1, 2000) <= 0 || len >= sizeof(buf) - 1)
+			break;
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)buf[i] < 0x20)
+			buf[i] = '?';
+	}
+	printf("selection %s\n", len ? buf : "(empty)");
+}
+
+/* Ask for the offered text and print it. */
 static void print_offer(struct app *app, struct wl_data_offer *o)
 {
 	struct offer *offer = wl_data_offer_get_user_data(o);
-	char buf[4096];
-	size_t len = 0;
 	int fds[2];
 
 	if (!offer->text) {
@@ -678,25 +708,7 @@ static void print_offer(struct app *app, struct wl_data_offer *o)
 		die("pipe2: %s", strerror(errno));
 	wl_data_offer_receive(o, TEXT_MIME, fds[1]);
 	close(fds[1]);
-	wl_display_flush(app->display);
-	for (;;) {
-		struct pollfd p = {.fd = fds[0], .events = POLLIN};
-		ssize_t n;
-
-		if (poll(&p, 1, 2000) <= 0 || len >= sizeof(buf) - 1)
-			break;
-		n = read(fds[0], buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fds[0]);
-	buf[len] = '\0';
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)buf[i] < 0x20)
-			buf[i] = '?';
-	}
-	printf("selection %s\n", len ? buf : "(empty)");
+	print_received(app, fds[0]);
 }
 
 static void handle_dd_selection(void *data, struct wl_data_device *dd, struct wl_data_offer *o)
@@ -730,18 +742,7 @@ static const struct wl_data_device_listener data_device_listener = {
 static void handle_psource_send(void *data, struct zwp_primary_selection_source_v1 *source,
                                 const char *mime, int32_t fd)
 {
-	struct app *app = data;
-	size_t len = strlen(app->set_selection), done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, app->set_selection + done, len - done);
-
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	close(fd);
-	printf("selection-sent %s\n", mime);
+	send_text(data, mime, fd);
 }
 
 static void handle_psource_cancelled(void *data, struct zwp_primary_selection_source_v1 *source)
@@ -797,8 +798,6 @@ static void handle_pd_selection(void *data, struct zwp_primary_selection_device_
                                 struct zwp_primary_selection_offer_v1 *o)
 {
 	struct app *app = data;
-	char buf[4096];
-	size_t len = 0;
 	int fds[2];
 
 	if (!app->get_selection || !o) {
@@ -817,24 +816,7 @@ static void handle_pd_selection(void *data, struct zwp_primary_selection_device_
 		die("pipe2: %s", strerror(errno));
 	zwp_primary_selection_offer_v1_receive(o, TEXT_MIME, fds[1]);
 	close(fds[1]);
-	wl_display_flush(app->display);
-	for (;;) {
-		struct pollfd p = {.fd = fds[0], .events = POLLIN};
-		ssize_t n;
-
-		if (poll(&p, 1, 2000) <= 0 || len >= sizeof(buf) - 1)
-			break;
-		n = read(fds[0], buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fds[0]);
-	buf[len] = '\0';
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)buf[i] < 0x20)
-			buf[i] = '?';
-	printf("selection %s\n", len ? buf : "(empty)");
+	print_received(app, fds[0]);
 	poffer_destroy(o);
 }
 

@@ -854,24 +854,35 @@ focus_and_read() {
 SECRET_LOW=low-clip-$$
 SECRET_HIGH=high-clip-$$
 
-c_clip_same_level() {
-	start_client SS alpha --title sel-src --colour 406040 --size 160x100 \
-		--set-selection "$SECRET_LOW"
-	start_client G1 alpha --title sel-low --colour 60a060 --size 160x100 --get-selection
-	start_client G2 beta --title sel-high --colour a06060 --size 160x100 --get-selection
-	if ! wait_mapped title:sel-src || ! wait_mapped title:sel-low ||
-		! wait_mapped title:sel-high; then
-		MSG="the clipboard clients never mapped"
+# sel_same_level KIND SRC GET_LOW GET_HIGH TITLE SECRET [--primary]: a source
+# in alpha offers SECRET, a reader in alpha and one in beta wait; the alpha
+# reader must see it.  KIND names the selection in messages.
+sel_same_level() {
+	kind=$1 src=$2 low=$3 high=$4 title=$5 secret=$6
+	shift 6
+	start_client "$src" alpha --title "$title-src" --colour 406040 --size 160x100 "$@" \
+		--set-selection "$secret"
+	start_client "$low" alpha --title "$title-low" --colour 60a060 --size 160x100 "$@" \
+		--get-selection
+	start_client "$high" beta --title "$title-high" --colour a06060 --size 160x100 "$@" \
+		--get-selection
+	if ! wait_mapped "title:$title-src" || ! wait_mapped "title:$title-low" ||
+		! wait_mapped "title:$title-high"; then
+		MSG="the $kind clients never mapped"
 		return 1
 	fi
-	if ! focus title:sel-src || ! wait_until 30 file_has "$T/SS.out" '^selection-set'; then
-		MSG="the alpha client could not set the clipboard"
+	if ! focus "title:$title-src" || ! wait_until 30 file_has "$T/$src.out" '^selection-set'; then
+		MSG="the alpha client could not set the $kind"
 		return 1
 	fi
-	focus_and_read G1 title:sel-low
-	got=$(last_selection "$T/G1.out")
+	focus_and_read "$low" "title:$title-low"
+	got=$(last_selection "$T/$low.out")
 	MSG="alpha reader sees: ${got:-nothing}"
-	[ "$got" = "$SECRET_LOW" ]
+	[ "$got" = "$secret" ]
+}
+
+c_clip_same_level() {
+	sel_same_level clipboard SS G1 G2 sel "$SECRET_LOW"
 }
 
 c_clip_low_to_high() {
@@ -903,25 +914,7 @@ PRIMARY_LOW=low-primary-$$
 PRIMARY_HIGH=high-primary-$$
 
 c_primary_same_level() {
-	start_client PS alpha --title psel-src --colour 405040 --size 160x100 --primary \
-		--set-selection "$PRIMARY_LOW"
-	start_client P1 alpha --title psel-low --colour 50a050 --size 160x100 --primary \
-		--get-selection
-	start_client P2 beta --title psel-high --colour a05050 --size 160x100 --primary \
-		--get-selection
-	if ! wait_mapped title:psel-src || ! wait_mapped title:psel-low ||
-		! wait_mapped title:psel-high; then
-		MSG="the primary selection clients never mapped"
-		return 1
-	fi
-	if ! focus title:psel-src || ! wait_until 30 file_has "$T/PS.out" '^selection-set'; then
-		MSG="the alpha client could not set the primary selection"
-		return 1
-	fi
-	focus_and_read P1 title:psel-low
-	got=$(last_selection "$T/P1.out")
-	MSG="alpha reader sees: ${got:-nothing}"
-	[ "$got" = "$PRIMARY_LOW" ]
+	sel_same_level "primary selection" PS P1 P2 psel "$PRIMARY_LOW" --primary
 }
 
 c_primary_across_levels() {
