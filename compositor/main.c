@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * cloison-compositor [--config FILE] [--headless] [--size WxH] [--test-input]
- *                    [--ready-fd N] [--bar COMMAND]
+ * cloison-compositor [--config FILE] [--headless | --backend NAME] [--size WxH]
+ *                    [--test-input] [--ready-fd N] [--bar COMMAND]
  */
 #include "cloison-build-config.h"
 
@@ -24,7 +24,11 @@ static int usage(FILE *out, int status)
 	               "\n"
 	               "  --config FILE   configuration file (default: the usual search)\n"
 	               "  --headless      no display: headless backend and software rendering\n"
-	               "  --size WxH      size of the headless output (default: 1280x720)\n"
+	               "  --backend NAME  headless, wayland, x11 or drm (default: wayland when\n"
+	               "                  WAYLAND_DISPLAY is set, else x11 when DISPLAY is set,\n"
+	               "                  else drm)\n"
+	               "  --size WxH      size of the headless output or of the nested window\n"
+	               "                  (default: 1280x720)\n"
 	               "  --test-input    allow synthetic input through cloison-ctl (tests only)\n"
 	               "  --ready-fd N    write \"READY=1\" to file descriptor N once ready\n"
 	               "  --bar COMMAND   start COMMAND as the trusted bar client\n"
@@ -60,6 +64,20 @@ static bool parse_fd(const char *s, int *fd)
 	return true;
 }
 
+/* --headless is --backend headless; two different backends contradict. */
+static bool set_backend(struct cl_server_options *opts, enum cl_backend_kind backend)
+{
+	if (opts->backend != CL_BACKEND_AUTO && opts->backend != backend) {
+		fprintf(stderr,
+		        _("cloison-compositor: --headless and --backend contradict each "
+		          "other (%s, then %s)\n"),
+		        cl_backend_name(opts->backend), cl_backend_name(backend));
+		return false;
+	}
+	opts->backend = backend;
+	return true;
+}
+
 /* "--opt VALUE" or "--opt=VALUE". */
 static const char *option_value(int argc, char **argv, int *i, const char *name)
 {
@@ -85,6 +103,7 @@ int main(int argc, char **argv)
 	g_autoptr(ClConfig) config = NULL;
 	g_autoptr(GError) error = NULL;
 	const char *config_path = NULL;
+	enum cl_backend_kind backend;
 	struct cl_server *server;
 	int r;
 
@@ -103,7 +122,22 @@ int main(int argc, char **argv)
 			}
 			config_path = value;
 		} else if (strcmp(arg, "--headless") == 0) {
-			opts.headless = true;
+			if (!set_backend(&opts, CL_BACKEND_HEADLESS))
+				return 1;
+		} else if (option_is(arg, "--backend")) {
+			value = option_value(argc, argv, &i, "--backend");
+			if (!value || cl_backend_from_name(value, &backend) < 0 ||
+			    backend == CL_BACKEND_AUTO) {
+				g_autofree char *q = cl_log_escape(value ? value : "", 64);
+
+				fprintf(stderr,
+				        _("cloison-compositor: --backend needs headless, wayland, "
+				          "x11 or drm (not “%s”)\n"),
+				        q);
+				return 1;
+			}
+			if (!set_backend(&opts, backend))
+				return 1;
 		} else if (option_is(arg, "--size")) {
 			value = option_value(argc, argv, &i, "--size");
 			if (!value || !parse_size(value, &opts.width, &opts.height)) {
@@ -152,7 +186,9 @@ int main(int argc, char **argv)
 			return usage(stderr, 1);
 		}
 	}
-	if (opts.test_input && !opts.headless) {
+	/* An explicit backend wins over the environment. */
+	opts.backend = cl_backend_choose(opts.backend);
+	if (opts.test_input && opts.backend != CL_BACKEND_HEADLESS) {
 		fprintf(stderr, _("cloison-compositor: --test-input is only allowed with "
 		                  "--headless\n"));
 		return 1;

@@ -17,7 +17,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <wlr/backend/drm.h>
 #include <wlr/backend/headless.h>
+#include <wlr/backend/libinput.h>
+#include <wlr/backend/multi.h>
+#include <wlr/backend/session.h>
+#include <wlr/backend/wayland.h>
+#include <wlr/backend/x11.h>
+#include <wlr/render/gles2.h>
 #include <wlr/render/pixman.h>
 #include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_presentation_time.h>
@@ -109,8 +116,14 @@ static void handle_new_decoration(struct wl_listener *listener, void *data)
 static void handle_new_output(struct wl_listener *listener, void *data)
 {
 	struct cl_server *server = wl_container_of(listener, server, new_output);
+	struct wlr_output *wlr_output = data;
 
-	cl_output_create(server, data);
+	/* A nested window has no modes: ask for --size (the parent may resize it). */
+	if (server->nested_width > 0 && server->nested_height > 0 &&
+	    (wlr_output_is_wl(wlr_output) || wlr_output_is_x11(wlr_output)))
+		wlr_output_set_custom_mode(wlr_output, server->nested_width, server->nested_height,
+		                           0);
+	cl_output_create(server, wlr_output);
 }
 
 static void handle_new_input(struct wl_listener *listener, void *data)
@@ -184,39 +197,301 @@ static int setup_runtime(struct cl_server *server)
 	return 0;
 }
 
+/* ---- Backends ---- */
+
+/*
+ * Nothing may block the start for ever: a parent display that accepts the
+ * connection but never answers (wlroots waits for its replies), a seat that
+ * never comes.  SIGALRM ends the process with a message naming the backend.
+ */
+#define CL_BACKEND_START_TIMEOUT_S 10
+
+static char watchdog_message[512];
+static size_t watchdog_message_len;
+
+static void handle_watchdog(int signal_number)
+{
+	ssize_t r = write(STDERR_FILENO, watchdog_message, watchdog_message_len);
+
+	(void)r;
+	(void)signal_number;
+	_exit(1);
+}
+
+static void watchdog_arm(const char *what)
+{
+	struct sigaction sa = {.sa_handler = handle_watchdog};
+	int n;
+
+	n = snprintf(watchdog_message, sizeof(watchdog_message),
+	             "cloison-compositor: error: %s did not answer within %d s; giving up\n", what,
+	             CL_BACKEND_START_TIMEOUT_S);
+	if (n < 0)
+		n = 0;
+	watchdog_message_len = MIN((size_t)n, sizeof(watchdog_message) - 1);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(CL_BACKEND_START_TIMEOUT_S);
+}
+
+static void watchdog_disarm(void)
+{
+	struct sigaction sa = {.sa_handler = SIG_DFL};
+
+	alarm(0);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+}
+
+static const char *const backend_names[] = {
+        [CL_BACKEND_AUTO] = "auto",       [CL_BACKEND_HEADLESS] = "headless",
+        [CL_BACKEND_WAYLAND] = "wayland", [CL_BACKEND_X11] = "x11",
+        [CL_BACKEND_DRM] = "drm",
+};
+
+const char *cl_backend_name(enum cl_backend_kind kind)
+{
+	if ((size_t)kind >= G_N_ELEMENTS(backend_names))
+		return "?";
+	return backend_names[kind];
+}
+
+int cl_backend_from_name(const char *name, enum cl_backend_kind *kind)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(backend_names); i++) {
+		if (name && strcmp(name, backend_names[i]) == 0) {
+			*kind = (enum cl_backend_kind)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static bool env_set(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v;
+}
+
+/*
+ * The only inputs are the option and WAYLAND_DISPLAY (or WAYLAND_SOCKET),
+ * then DISPLAY: WLR_BACKENDS is never read (wlr_backend_autocreate is not
+ * used), so a variable left over from a parent session cannot change where
+ * the trusted path is shown.
+ */
+enum cl_backend_kind cl_backend_choose(enum cl_backend_kind kind)
+{
+	if (kind != CL_BACKEND_AUTO)
+		return kind;
+	if (env_set("WAYLAND_DISPLAY") || env_set("WAYLAND_SOCKET"))
+		return CL_BACKEND_WAYLAND;
+	if (env_set("DISPLAY"))
+		return CL_BACKEND_X11;
+	return CL_BACKEND_DRM;
+}
+
+/*
+ * A DRM card must exist before a session is opened: as root without seatd
+ * or logind, libseat starts an embedded seatd on a VT, and wlroots then waits
+ * for a card to appear.  Returns 0, or -ENODEV after saying what is missing.
+ */
+static int check_drm_devices(void)
+{
+	const char *explicit = getenv("WLR_DRM_DEVICES");
+	g_autoptr(GDir) dir = NULL;
+	const char *name;
+
+	if (explicit && *explicit) {
+		g_auto(GStrv) paths = g_strsplit(explicit, ":", 0);
+
+		for (size_t i = 0; paths[i]; i++) {
+			struct stat st;
+
+			if (stat(paths[i], &st) < 0 || !S_ISCHR(st.st_mode)) {
+				g_autofree char *q = cl_log_escape(paths[i], 256);
+
+				cl_error("no DRM device %s (from WLR_DRM_DEVICES): use --headless, "
+				         "or run nested (WAYLAND_DISPLAY or DISPLAY set)",
+				         q);
+				return -ENODEV;
+			}
+		}
+		return 0;
+	}
+	dir = g_dir_open("/dev/dri", 0, NULL);
+	while (dir && (name = g_dir_read_name(dir))) {
+		if (g_str_has_prefix(name, "card"))
+			return 0;
+	}
+	cl_error("no DRM device found (no /dev/dri/card*): use --headless, or run nested "
+	         "(WAYLAND_DISPLAY or DISPLAY set)");
+	return -ENODEV;
+}
+
+static struct wlr_backend *create_drm_backend(struct cl_server *server)
+{
+	struct wlr_device *gpus[8];
+	struct wlr_backend *multi, *libinput, *primary = NULL;
+	ssize_t n;
+
+	if (check_drm_devices() < 0)
+		return NULL;
+	server->session = wlr_session_create(server->display);
+	if (!server->session) {
+		cl_error("cannot open a seat through libseat (no seatd, no logind session, no "
+		         "free VT?): use --headless, or run nested (WAYLAND_DISPLAY or DISPLAY "
+		         "set)");
+		return NULL;
+	}
+	multi = wlr_multi_backend_create(server->display);
+	if (!multi)
+		return NULL;
+	libinput = wlr_libinput_backend_create(server->display, server->session);
+	if (!libinput || !wlr_multi_backend_add(multi, libinput)) {
+		cl_error("cannot create the libinput backend");
+		if (libinput)
+			wlr_backend_destroy(libinput);
+		wlr_backend_destroy(multi);
+		return NULL;
+	}
+	n = wlr_session_find_gpus(server->session, G_N_ELEMENTS(gpus), gpus);
+	for (ssize_t i = 0; i < n; i++) {
+		struct wlr_backend *drm =
+		        wlr_drm_backend_create(server->display, server->session, gpus[i], primary);
+
+		if (!drm) {
+			cl_warn("cannot use the DRM device %zd of %zd; skipped", i + 1, n);
+			continue;
+		}
+		if (!primary)
+			primary = drm;
+		wlr_multi_backend_add(multi, drm);
+	}
+	if (!primary) {
+		cl_error("cannot open any DRM device through the seat: use --headless, or run "
+		         "nested (WAYLAND_DISPLAY or DISPLAY set)");
+		wlr_backend_destroy(multi);
+		return NULL;
+	}
+	return multi;
+}
+
+static struct wlr_backend *create_backend(struct cl_server *server)
+{
+	g_autofree char *where = NULL;
+	struct wlr_backend *backend = NULL;
+	const char *v;
+
+	switch (server->backend_kind) {
+	case CL_BACKEND_HEADLESS:
+		backend = wlr_headless_backend_create(server->display);
+		if (!backend)
+			cl_error("cannot create the headless backend");
+		server->headless = backend;
+		return backend;
+	case CL_BACKEND_WAYLAND:
+		v = getenv("WAYLAND_DISPLAY");
+		where = env_set("WAYLAND_SOCKET") ? g_strdup("WAYLAND_SOCKET")
+		                                  : cl_log_escape(v && *v ? v : "wayland-0", 256);
+		watchdog_arm("the parent Wayland compositor");
+		/* NULL: WAYLAND_SOCKET, else WAYLAND_DISPLAY, the libwayland way. */
+		backend = wlr_wl_backend_create(server->display, NULL);
+		watchdog_disarm();
+		if (!backend)
+			cl_error(
+			        "cannot open a window on the parent Wayland compositor %s (it must "
+			        "offer wl_compositor, xdg_wm_base and wl_shm or linux-dmabuf)",
+			        where);
+		else
+			cl_info("backend: a window on the parent Wayland compositor %s", where);
+		return backend;
+	case CL_BACKEND_X11:
+		v = getenv("DISPLAY");
+		where = cl_log_escape(v && *v ? v : ":0", 256);
+		watchdog_arm("the X server");
+		backend = wlr_x11_backend_create(server->display, NULL);
+		watchdog_disarm();
+		if (!backend)
+			cl_error("cannot open a window on the X server %s (wlroots 0.15 needs the "
+			         "XInput 2, XFixes 4, Present and MIT-SHM 1.2 or DRI3 extensions; "
+			         "see the message above)",
+			         where);
+		else
+			cl_info("backend: a window on the X server %s", where);
+		return backend;
+	case CL_BACKEND_DRM:
+		watchdog_arm("the seat or the DRM device");
+		backend = create_drm_backend(server);
+		watchdog_disarm();
+		if (backend)
+			cl_info("backend: DRM and libinput on seat %s",
+			        server->session->seat[0] ? server->session->seat : "?");
+		return backend;
+	case CL_BACKEND_AUTO:
+		break;
+	}
+	cl_error("no backend chosen");
+	return NULL;
+}
+
 static int setup_backend(struct cl_server *server, const struct cl_server_options *opts)
 {
-	if (opts->headless) {
-		server->backend = wlr_headless_backend_create(server->display);
-		if (!server->backend) {
-			cl_error("cannot create the headless backend");
-			return -ENODEV;
-		}
-		server->headless = server->backend;
-		server->renderer = wlr_pixman_renderer_create();
-	} else {
-		/* Nested in Wayland or X11 when WAYLAND_DISPLAY or DISPLAY is set, else DRM. */
-		server->backend = wlr_backend_autocreate(server->display);
-		if (!server->backend) {
-			cl_error("cannot create a backend (no Wayland or X11 display to nest in, "
-			         "and no DRM device or seat); use --headless for tests");
-			return -ENODEV;
-		}
-		server->renderer = wlr_renderer_autocreate(server->backend);
+	server->backend_kind = cl_backend_choose(opts->backend);
+	server->backend = create_backend(server);
+	if (!server->backend)
+		return -ENODEV;
+	if (server->backend_kind == CL_BACKEND_WAYLAND || server->backend_kind == CL_BACKEND_X11) {
+		server->nested_width = opts->width;
+		server->nested_height = opts->height;
+		/* One window; before the start this only asks for it (opened by the start). */
+		if (server->backend_kind == CL_BACKEND_WAYLAND)
+			wlr_wl_output_create(server->backend);
+		else
+			wlr_x11_output_create(server->backend);
 	}
+	/*
+	 * Headless: pixman, always (stable pixels, no GPU needed).  Otherwise
+	 * wlroots' choice: GLES2 when the backend has a DRM device (a GPU, or a
+	 * parent offering one), else pixman; WLR_RENDERER overrides it.
+	 */
+	if (server->backend_kind == CL_BACKEND_HEADLESS)
+		server->renderer = wlr_pixman_renderer_create();
+	else
+		server->renderer = wlr_renderer_autocreate(server->backend);
 	if (!server->renderer) {
 		cl_error("cannot create a renderer");
 		return -ENODEV;
 	}
+	cl_info("renderer: %s", wlr_renderer_is_pixman(server->renderer)  ? "pixman"
+	                        : wlr_renderer_is_gles2(server->renderer) ? "gles2"
+	                                                                  : "other");
 	if (!wlr_renderer_init_wl_display(server->renderer, server->display)) {
 		cl_error("cannot initialise the renderer's buffer protocols");
 		return -ENODEV;
 	}
 	server->allocator = wlr_allocator_autocreate(server->backend, server->renderer);
 	if (!server->allocator) {
-		cl_error("cannot create a buffer allocator");
+		if (server->backend_kind == CL_BACKEND_X11)
+			cl_error("cannot create a buffer allocator: the X server offers neither "
+			         "MIT-SHM 1.2 (shared memory) nor DRI3 (GPU buffers)");
+		else if (server->backend_kind == CL_BACKEND_WAYLAND)
+			cl_error("cannot create a buffer allocator: the parent Wayland compositor "
+			         "offers neither wl_shm nor linux-dmabuf");
+		else
+			cl_error("cannot create a buffer allocator");
 		return -ENODEV;
 	}
+	/*
+	 * The parent's display is ours alone: nothing started by the compositor
+	 * (the bar) may open a window there, outside the trusted strip.  wlroots
+	 * has connected already.
+	 */
+	unsetenv("WAYLAND_DISPLAY");
+	unsetenv("WAYLAND_SOCKET");
+	unsetenv("DISPLAY");
+	unsetenv("XAUTHORITY");
+
 	return 0;
 }
 
@@ -311,6 +586,7 @@ struct cl_server *cl_server_create(const struct cl_server_options *opts)
 	struct cl_server *server = calloc(1, sizeof(*server));
 	g_autoptr(GError) error = NULL;
 	g_autofree char *ctl_path = NULL;
+	bool headless;
 	int r;
 
 	if (!server) {
@@ -372,7 +648,8 @@ struct cl_server *cl_server_create(const struct cl_server_options *opts)
 
 	if (setup_backend(server, opts) < 0)
 		goto fail;
-	r = setup_protocols(server, opts->headless);
+	headless = server->backend_kind == CL_BACKEND_HEADLESS;
+	r = setup_protocols(server, headless);
 	if (r < 0) {
 		cl_log_errno(LOG_ERR, -r, "cannot create the compositor's protocols");
 		goto fail;
@@ -387,7 +664,7 @@ struct cl_server *cl_server_create(const struct cl_server_options *opts)
 	if (cl_shell_create(server) < 0)
 		goto fail;
 
-	if (opts->headless) {
+	if (headless) {
 		int w = opts->width > 0 ? opts->width : 1280;
 		int h = opts->height > 0 ? opts->height : 720;
 
@@ -437,12 +714,26 @@ static void signal_ready(struct cl_server *server)
 
 int cl_server_run(struct cl_server *server)
 {
-	if (!wlr_backend_start(server->backend)) {
-		cl_error("cannot start the backend");
+	bool started;
+
+	watchdog_arm(server->backend_kind == CL_BACKEND_WAYLAND ? "the parent Wayland compositor"
+	             : server->backend_kind == CL_BACKEND_X11   ? "the X server"
+	                                                        : "the backend");
+	started = wlr_backend_start(server->backend);
+	watchdog_disarm();
+	if (!started) {
+		cl_error("cannot start the %s backend", cl_backend_name(server->backend_kind));
 		return -ENODEV;
 	}
-	if (wl_list_empty(&server->outputs))
+	if (wl_list_empty(&server->outputs)) {
+		if (server->backend_kind == CL_BACKEND_WAYLAND ||
+		    server->backend_kind == CL_BACKEND_X11) {
+			cl_error("the %s backend opened no window; see the messages above",
+			         cl_backend_name(server->backend_kind));
+			return -ENODEV;
+		}
 		cl_warn("no output yet; windows will be placed when one appears");
+	}
 	/* Every cage socket listens, core/ctl exists, the outputs are announced. */
 	signal_ready(server);
 	cl_info("running (%d cage sockets)", wl_list_length(&server->cage_sockets));
@@ -481,6 +772,8 @@ void cl_server_destroy(struct cl_server *server)
 
 	if (server->backend)
 		wlr_backend_destroy(server->backend); /* destroys outputs and input devices */
+	if (server->session)
+		wlr_session_destroy(server->session);
 	cl_outputs_destroy(server);
 	if (server->cursor_manager)
 		wlr_xcursor_manager_destroy(server->cursor_manager);

@@ -152,8 +152,18 @@ struct cl_keyboard {
 	struct wl_list link; // struct cl_server.keyboards
 };
 
+/* Where the compositor shows its outputs (docs/compositor.md, "Backends"). */
+enum cl_backend_kind {
+	CL_BACKEND_AUTO, /* resolved by cl_backend_choose() */
+	CL_BACKEND_HEADLESS,
+	CL_BACKEND_WAYLAND, /* a window on the parent Wayland compositor */
+	CL_BACKEND_X11,     /* a window on the parent X server */
+	CL_BACKEND_DRM,     /* DRM/KMS and libinput through a libseat session */
+};
+
 struct cl_server {
 	const ClConfig *config;
+	enum cl_backend_kind backend_kind;
 	bool test_input;       /* --test-input: synthetic input allowed on ctl */
 	char *runtime_dir;     /* $XDG_RUNTIME_DIR/cloison */
 	char *xdg_runtime_dir; /* $XDG_RUNTIME_DIR */
@@ -165,7 +175,9 @@ struct cl_server {
 	struct wl_display *display;
 	struct wl_event_loop *loop;
 	struct wlr_backend *backend;
-	struct wlr_backend *headless; /* the headless backend, when used (synthetic input) */
+	struct wlr_backend *headless;    /* the headless backend, when used (synthetic input) */
+	struct wlr_session *session;     /* DRM only: the libseat session */
+	int nested_width, nested_height; /* size asked for a nested window */
 	struct wlr_renderer *renderer;
 	struct wlr_allocator *allocator;
 	struct wlr_compositor *compositor;
@@ -221,14 +233,19 @@ struct cl_server {
 
 struct cl_server_options {
 	const ClConfig *config;
-	bool headless;
-	int width, height; /* headless output size */
+	enum cl_backend_kind backend; /* CL_BACKEND_AUTO: cl_backend_choose() decides */
+	int width, height;            /* headless output or nested window size */
 	bool test_input;
 	int ready_fd;            /* write "READY=1\n" here once every socket listens, or -1 */
 	const char *bar_command; /* --bar: trusted bar client (shell syntax), or NULL */
 };
 
 /* server.c */
+/* KIND, or for CL_BACKEND_AUTO the backend the environment asks for. */
+enum cl_backend_kind cl_backend_choose(enum cl_backend_kind kind);
+const char *cl_backend_name(enum cl_backend_kind kind);
+/* "headless", "wayland"…: the kind, or -EINVAL. */
+int cl_backend_from_name(const char *name, enum cl_backend_kind *kind);
 struct cl_server *cl_server_create(const struct cl_server_options *opts);
 int cl_server_run(struct cl_server *server);
 void cl_server_destroy(struct cl_server *server);
