@@ -741,6 +741,34 @@ int cl_server_run(struct cl_server *server)
 	return 0;
 }
 
+/*
+ * wlroots 0.15's Wayland backend keeps a lock on every buffer the parent has
+ * not released yet, and never drops it when the backend goes (a leak at
+ * every exit): detach the buffers from our windows on the parent and wait
+ * for its answer (the releases) first.
+ */
+static void release_parent_buffers(struct cl_server *server)
+{
+	struct wl_display *remote = wlr_wl_backend_get_remote_display(server->backend);
+	struct cl_output *output;
+
+	if (!remote || wl_display_get_error(remote) != 0)
+		return;
+	/* The cursor image is a buffer on the parent too. */
+	if (server->cursor)
+		wlr_cursor_set_image(server->cursor, NULL, 0, 0, 0, 0, 0, 0);
+	wl_list_for_each (output, &server->outputs, link) {
+		struct wl_surface *surface;
+
+		if (!wlr_output_is_wl(output->wlr_output))
+			continue;
+		surface = wlr_wl_output_get_surface(output->wlr_output);
+		wl_surface_attach(surface, NULL, 0, 0);
+		wl_surface_commit(surface);
+	}
+	wl_display_roundtrip(remote);
+}
+
 void cl_server_destroy(struct cl_server *server)
 {
 	struct cl_client *client, *tmp;
@@ -770,6 +798,8 @@ void cl_server_destroy(struct cl_server *server)
 	wl_list_remove(&server->new_output.link);
 	wl_list_remove(&server->new_input.link);
 
+	if (server->backend && server->backend_kind == CL_BACKEND_WAYLAND)
+		release_parent_buffers(server);
 	if (server->backend)
 		wlr_backend_destroy(server->backend); /* destroys outputs and input devices */
 	if (server->session)
