@@ -14,7 +14,9 @@
  *   (and its popups) and the trusted core's surfaces.  A cage window that is
  *   not focused receives no input at all; a button press on it first focuses
  *   it (a user action), then is delivered.  Pressing on a frame focuses the
- *   window and moves it with the pointer.
+ *   window and moves it with the pointer.  During a drag-and-drop the
+ *   pointer may also enter the windows of the drag's level (they get
+ *   wl_data_device events only; selection.c decides and filters).
  * - Client cursor images are accepted only from the client under the pointer
  *   and only up to CURSOR_MAX pixels (a cursor is drawn above everything,
  *   the bar strip included).
