@@ -563,7 +563,7 @@ c_dnd_source_destroyed() {
 	[ $# = 2 ] || { MSG="no such point: $(q summary | tr '\n' ';')"; return 1; }
 	drag_to gone "$1" "$2" || return 1
 	wait_line "$T/gone.out" '^drag-start' || return 1
-	kill -USR1 "$PID_gone"
+	kill -USR1 "${PID_gone:-}"
 	wait_line "$T/gone.out" '^destroyed' || {
 		MSG="the client did not destroy its source"
 		return 1
@@ -575,7 +575,7 @@ c_dnd_source_destroyed() {
 		--icon 40,40 || return 1
 	drag_to dies "$1" "$2" || return 1
 	wait_line "$T/dies.out" '^drag-start' || return 1
-	kill -KILL "$PID_dies"
+	kill -KILL "${PID_dies:-}"
 	sleep 0.2
 	glide "$1" "$2" $(($1 + 20)) $(($2 + 20))
 	release
@@ -584,7 +584,7 @@ c_dnd_source_destroyed() {
 		--no-source --icon 40,40 || return 1
 	drag_to diesns "$1" "$2" || return 1
 	wait_line "$T/diesns.out" '^drag-start' || return 1
-	kill -KILL "$PID_diesns"
+	kill -KILL "${PID_diesns:-}"
 	sleep 0.2
 	glide "$1" "$2" $(($1 + 20)) $(($2 + 20))
 	release
@@ -711,7 +711,7 @@ c_negative_geometry() {
 	# shellcheck disable=SC2046
 	pixels_are neggeo-strip "$T/neggeo.png" "$LOW" $(strip_points 0 "$WIDTH") || return 1
 	MSG="client area $GEO; strip $MSG"
-	[ $ok = 0 ] && kill -0 "$PID_neggeo"
+	[ $ok = 0 ] && kill -0 "${PID_neggeo:-}"
 }
 
 # --- several outputs ---------------------------------------------------------------------
@@ -735,10 +735,10 @@ c_output_add() {
 
 c_output_strips() {
 	ctl focus "$(wfield src id)" >/dev/null 2>&1
-	shot out1 && shot out2 "$OUT2" || {
+	if ! shot out1 || ! shot out2 "$OUT2"; then
 		MSG="screenshot failed: $(cat "$T/ctl.err")"
 		return 1
-	}
+	fi
 	size=$("$PNGPIX" "$T/out2.png" --size)
 	# shellcheck disable=SC2046
 	pixels_are strip-out1 "$T/out1.png" "$LOW" $(strip_points 0 "$WIDTH") || return 1
