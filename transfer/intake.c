@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/openat2.h>
 #include <magic.h>
 #include <openssl/evp.h>
@@ -120,7 +121,7 @@ bool cl_intake_resolve(const char *cage_path, char **ret_rel, GError **error)
 
 	unsigned skip = 0;
 	if (cage_path[0] == '/') {
-		g_auto(GStrv) home = g_strsplit(CL_CAGE_HOME + 1, "/", -1);
+		g_auto(GStrv) home = g_strsplit(&CL_CAGE_HOME[1], "/", -1);
 		unsigned n = g_strv_length(home);
 
 		for (unsigned i = 0; i < n; i++) {
@@ -525,10 +526,9 @@ bool cl_intake_snapshot(int src_fd, int staging_fd, uint64_t max_size, atomic_bo
 		                     cl_file_type_name(st.st_mode));
 	if ((uint64_t)st.st_size > max_size)
 		return snapshot_fail(error, CL_TRANSFER_ERROR_TOO_LARGE,
-		                     _("the file (%" G_GUINT64_FORMAT
-		                       " bytes) is larger than the limit of %" G_GUINT64_FORMAT
-		                       " bytes"),
-		                     (guint64)st.st_size, (guint64)max_size);
+		                     _("the file (%" PRIu64
+		                       " bytes) is larger than the limit of %" PRIu64 " bytes"),
+		                     (uint64_t)st.st_size, (uint64_t)max_size);
 
 	_cleanup_close_ int dst = cl_open_anonymous(staging_fd, error);
 	if (dst < 0)
@@ -612,10 +612,10 @@ bool cl_intake_snapshot(int src_fd, int staging_fd, uint64_t max_size, atomic_bo
 	case CL_TRANSFER_ERROR_CANCELLED:
 		return snapshot_fail(error, code, _("the transfer was cancelled"));
 	case CL_TRANSFER_ERROR_TOO_LARGE:
-		return snapshot_fail(error, code,
-		                     _("the file grew past the limit of %" G_GUINT64_FORMAT
-		                       " bytes while it was copied"),
-		                     (guint64)max_size);
+		return snapshot_fail(
+		        error, code,
+		        _("the file grew past the limit of %" PRIu64 " bytes while it was copied"),
+		        (uint64_t)max_size);
 	case CL_TRANSFER_ERROR_NO_SPACE:
 		return snapshot_fail(error, code, _("no space left in the staging area: %s"),
 		                     g_strerror(err));
