@@ -28,7 +28,7 @@
 #define PROGRESS_EVERY     (64u << 20) /* bytes between two progress calls */
 #define HASH_BUFFER        (1u << 20)
 #define RW_BUFFER          (128u << 10)
-#define MAGIC_BYTES_MAX    (1u << 20)
+#define MAGIC_BYTES_LIMIT  (8u << 20) /* at most this much is read for libmagic */
 #define STAGING_TEMP_TRIES 100
 
 int cl_openat2_beneath(int dirfd, const char *path, uint64_t flags, mode_t mode)
@@ -545,7 +545,15 @@ bool cl_intake_snapshot(int src_fd, int staging_fd, uint64_t max_size, atomic_bo
 		return snapshot_fail(error, CL_TRANSFER_ERROR_IO,
 		                     _("cannot initialise SHA-256 hashing"));
 	}
-	GThread *thread = g_thread_new("cl-hash", hasher_thread, &h);
+	GThread *thread = g_thread_try_new("cl-hash", hasher_thread, &h, NULL);
+	if (!thread) {
+		EVP_MD_CTX_free(h.md);
+		g_free(h.buf);
+		g_mutex_clear(&h.lock);
+		g_cond_clear(&h.cond);
+		return snapshot_fail(error, CL_TRANSFER_ERROR_IO,
+		                     _("cannot start the hashing thread"));
+	}
 
 	uint64_t in_off = 0, out_off = 0, next_progress = PROGRESS_EVERY;
 	uint64_t total = (uint64_t)st.st_size;
@@ -647,6 +655,7 @@ void cl_snapshot_clear(ClSnapshot *snap)
 
 struct ClMagic {
 	magic_t cookie;
+	size_t bytes_max; /* what libmagic looks at (MAGIC_PARAM_BYTES_MAX) */
 	unsigned char *buf;
 };
 
@@ -669,6 +678,10 @@ ClMagic *cl_magic_new(GError **error)
 	}
 	ClMagic *magic = g_new0(ClMagic, 1);
 	magic->cookie = cookie;
+	size_t bytes_max = 0;
+	if (magic_getparam(cookie, MAGIC_PARAM_BYTES_MAX, &bytes_max) != 0 || bytes_max == 0)
+		bytes_max = 1u << 20;
+	magic->bytes_max = MIN(bytes_max, (size_t)MAGIC_BYTES_LIMIT);
 	return magic;
 }
 
@@ -688,10 +701,10 @@ char *cl_magic_mime_type(ClMagic *magic, int fd, GError **error)
 	 * offset is never touched (another thread may use the fd) and
 	 * libmagic cannot reach anything else through it.
 	 */
-	size_t max = MAGIC_BYTES_MAX, have = 0;
+	size_t max = magic->bytes_max, have = 0;
 
 	if (!magic->buf)
-		magic->buf = g_malloc(MAGIC_BYTES_MAX);
+		magic->buf = g_malloc(max);
 	while (have < max) {
 		ssize_t n = pread(fd, magic->buf + have, max - have, (off_t)have);
 		if (n < 0 && errno == EINTR)
