@@ -43,6 +43,10 @@ static const Case cases[] = {
          "invoice_fdp.exe"},
         {"bidi-isolate", "\xe2\x81\xa6x\xe2\x81\xa9", "_x_"},
         {"zero-width", "pay\xe2\x80\x8bpal\xe2\x80\x8d.txt", "pay_pal_.txt"},
+        {"hangul-filler", "a\xe3\x85\xa4.pdf", "a_.pdf"},
+        {"variation-selector", "x\xef\xb8\x8f", "x_"},
+        {"tag-character", "x\xf3\xa0\x80\x81", "x_"},
+        {"combining-grapheme-joiner", "x\xcd\x8fy", "x_y"},
         {"bom", "\xef\xbb\xbfname", "_name"},
         {"line-separator",
          "a\xe2\x80\xa8"

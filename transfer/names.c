@@ -13,9 +13,24 @@
 #define RAW_MAX_BYTES 4096
 #define EXT_MAX_BYTES 16
 
+/*
+ * Default-ignorable characters that are not format characters (Cf): they
+ * render as nothing, so "a\u3164.pdf" would look like "a.pdf".
+ */
+static bool char_is_invisible(gunichar c)
+{
+	return c == 0x034f ||                  /* combining grapheme joiner */
+	       c == 0x115f || c == 0x1160 ||   /* Hangul fillers */
+	       c == 0x17b4 || c == 0x17b5 ||   /* Khmer inherent vowels */
+	       (c >= 0x180b && c <= 0x180f) || /* Mongolian variation selectors */
+	       c == 0x3164 || c == 0xffa0 ||   /* Hangul fillers */
+	       (c >= 0xfe00 && c <= 0xfe0f) || /* variation selectors */
+	       (c >= 0xe0000 && c <= 0xe0fff); /* tags, variation selectors supplement */
+}
+
 static bool char_is_forbidden(gunichar c)
 {
-	if (c == '/' || c < 0x20 || c == 0x7f)
+	if (c == '/' || c < 0x20 || c == 0x7f || char_is_invisible(c))
 		return true;
 	switch (g_unichar_type(c)) {
 	case G_UNICODE_CONTROL:             /* C0, DEL, C1 */
