@@ -205,6 +205,19 @@ static void test_candidate_limit(void)
 	g_autofree char *cmax = cl_name_candidate(name, G_MAXUINT);
 	g_assert_cmpuint(strlen(cmax), <=, CL_NAME_MAX_BYTES);
 
+	/* A maximal name already ending in " (2)": candidate 2 must differ. */
+	g_autofree char *stem2 = g_strnfill(CL_NAME_MAX_BYTES - 8, 's');
+	g_autofree char *taken = g_strconcat(stem2, " (2).txt", NULL);
+	g_assert_cmpuint(strlen(taken), ==, CL_NAME_MAX_BYTES);
+	g_autofree char *t1 = cl_name_candidate(taken, 1);
+	g_autofree char *t2 = cl_name_candidate(taken, 2);
+	g_autofree char *t3 = cl_name_candidate(taken, 3);
+	g_assert_cmpstr(t1, ==, taken);
+	g_assert_cmpstr(t2, !=, taken);
+	g_assert_cmpstr(t2, !=, t3);
+	g_assert_true(g_str_has_suffix(t2, "s (2).txt"));
+	g_assert_cmpuint(strlen(t2), <=, CL_NAME_MAX_BYTES);
+
 	/* The stem is shortened at a character boundary. */
 	GString *wide = g_string_new(NULL);
 	for (int i = 0; i < 127; i++)

@@ -157,6 +157,19 @@ char *cl_name_candidate(const char *sanitized, unsigned n)
 	size_t room = CL_NAME_MAX_BYTES - (size_t)suffix_len - ext_len;
 
 	stem_len = utf8_cut(sanitized, stem_len, room);
-	return g_strdup_printf("%.*s%s%s", (int)stem_len, sanitized, suffix,
-	                       sanitized + len - ext_len);
+	char *candidate = g_strdup_printf("%.*s%s%s", (int)stem_len, sanitized, suffix,
+	                                  sanitized + len - ext_len);
+	/*
+	 * A name of the maximum length that already ends in " (n)" would come
+	 * back unchanged ("… (2).txt" cut by 4 bytes plus " (2)"): cut one more
+	 * character.  Candidates with different n still differ in their suffix.
+	 */
+	if (strcmp(candidate, sanitized) == 0 && stem_len > 0) {
+		g_free(candidate);
+		const char *prev = g_utf8_find_prev_char(sanitized, sanitized + stem_len);
+		stem_len = prev ? (size_t)(prev - sanitized) : 0;
+		candidate = g_strdup_printf("%.*s%s%s", (int)stem_len, sanitized, suffix,
+		                            sanitized + len - ext_len);
+	}
+	return candidate;
 }
