@@ -90,6 +90,7 @@ static void fuzz_names(const char *s, unsigned n)
 	check_name(c, "candidate n");
 	check_name(next, "candidate n+1");
 	CHECK(strcmp(c, next) != 0, "candidates %u and %u are equal", n, n + 1);
+	CHECK(n == 1 || strcmp(c, name) != 0, "candidate %u is the name itself", n);
 	g_autofree char *c_again = cl_name_sanitize(c);
 	CHECK(strcmp(c_again, c) == 0, "a candidate is not a sanitised name");
 }
