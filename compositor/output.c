@@ -237,7 +237,7 @@ static void handle_frame(struct wl_listener *listener, void *data)
 
 	if (!scene_output)
 		return;
-	wlr_scene_output_commit(scene_output);
+	cl_render_output(output, scene_output);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	wlr_scene_output_send_frame_done(scene_output, &now);
 }
