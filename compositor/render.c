@@ -9,8 +9,9 @@
  * that is most of a frame's cost as soon as windows overlap.  This renders
  * the same scene with the same damage tracking (the scene output's
  * wlr_output_damage), but each node only where it is damaged and not
- * covered by an opaque node above it: surfaces whose buffer has no alpha or
- * that declare an opaque region, opaque rectangles and opaque buffers.  What
+ * covered by an opaque node above it: surfaces and buffers without an alpha
+ * channel and rectangles of opaque colour (a client's opaque-region hint is
+ * not trusted).  What
  * ends up on screen is the same, pixel for pixel: a covered pixel of a node
  * would have been overwritten by the opaque pixel above it.
  *
@@ -153,18 +154,18 @@ static void add_opaque(struct render_item *item, struct wlr_renderer *renderer,
 
 	switch (node->type) {
 	case WLR_SCENE_NODE_SURFACE: {
-		struct wlr_surface *surface = wlr_scene_surface_from_node(node)->surface;
-		pixman_region32_t opaque;
+		/*
+		 * Only a buffer without alpha hides what is below.  A client's
+		 * opaque region is a hint it may get wrong (or lie about): what
+		 * is under its translucent pixels would then not be repainted
+		 * and stale pixels of earlier frames would show through.
+		 */
+		struct wlr_texture *texture =
+		        wlr_surface_get_texture(wlr_scene_surface_from_node(node)->surface);
 
-		if (!wlr_surface_get_texture(surface))
+		if (!texture || !wlr_texture_is_opaque(texture))
 			return;
-		pixman_region32_init(&opaque);
-		pixman_region32_intersect_rect(&opaque, &surface->opaque_region, 0, 0, b->width,
-		                               b->height);
-		pixman_region32_translate(&opaque, b->x, b->y);
-		pixman_region32_union(covered, covered, &opaque);
-		pixman_region32_fini(&opaque);
-		return;
+		break;
 	}
 	case WLR_SCENE_NODE_RECT: {
 		struct wlr_scene_rect *rect = wl_container_of(node, rect, node);
