@@ -249,6 +249,13 @@ static void handle_commit(struct wl_listener *listener, void *data)
 
 	if (!event->buffer)
 		return;
+	if (output->frames++ == 0) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		output->first_frame_usec =
+		        (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+	}
 	if (output->last_frame)
 		wlr_buffer_unlock(output->last_frame);
 	output->last_frame = wlr_buffer_lock(event->buffer);

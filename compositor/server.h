@@ -103,6 +103,8 @@ struct cl_output {
 	int strip_width;                      /* strip width the label was made for */
 	struct wlr_buffer *last_frame;        /* locked copy of the last committed frame */
 	bool scene_scanout;                   /* the scene showed the last frame by scan-out */
+	uint64_t frames;                      /* frames committed */
+	uint64_t first_frame_usec;            /* CLOCK_MONOTONIC of the first one */
 	struct wl_listener frame;
 	struct wl_listener commit;
 	struct wl_listener destroy;
@@ -295,6 +297,14 @@ void cl_frame_destroy(struct cl_frame *frame);
  */
 struct wlr_buffer *cl_text_buffer_create(const char *text, int height, const uint8_t fg[3],
                                          const uint8_t bg[3], int *width);
+/*
+ * Starts loading the fonts (fontconfig, pango, the title font) in a thread,
+ * so that the first text drawn (the strip's label, before the first frame)
+ * does not wait for them; the first text drawn takes them over.
+ */
+void cl_text_warm_up(void);
+/* Waits for that thread if nothing took its fonts over (at exit). */
+void cl_text_warm_up_end(void);
 
 /* input.c */
 void cl_input_new_device(struct cl_server *server, struct wlr_input_device *device);
