@@ -102,87 +102,13 @@ static const struct wlr_buffer_impl text_buffer_impl = {
         .end_data_ptr_access = text_buffer_end_data_ptr_access,
 };
 
-/* ---- Fonts ---- */
-
-/*
- * Loading the fonts costs a few tens of milliseconds (fontconfig reads its
- * configuration and caches, pango and FreeType load the face), on the way
- * to the first frame, whose strip shows a label.  cl_text_warm_up() does it
- * in a thread while the compositor starts; the first text drawn joins it
- * and makes its font map the default of the (main) thread, which alone
- * uses pango afterwards.  The font map is never used by both threads.
- */
-static GThread *fonts_thread;
-
-static PangoFontDescription *font_description(int height, bool bold)
+static PangoLayout *make_layout(cairo_t *cr, const char *text, int height, bool bold)
 {
+	PangoLayout *layout = pango_cairo_create_layout(cr);
 	PangoFontDescription *desc = pango_font_description_from_string("Sans");
 
 	pango_font_description_set_absolute_size(desc, (double)height * 0.55 * PANGO_SCALE);
 	pango_font_description_set_weight(desc, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
-	return desc;
-}
-
-static gpointer fonts_load(gpointer data)
-{
-	static const int heights[] = {CL_BAR_HEIGHT, CL_FRAME_TITLEBAR - MARKER_HEIGHT - 1};
-	PangoFontMap *map = pango_cairo_font_map_new();
-	cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 64, 64);
-	cairo_t *cr = cairo_create(surface);
-	PangoContext *context = pango_font_map_create_context(map);
-
-	pango_cairo_update_context(cr, context);
-	for (size_t i = 0; i < G_N_ELEMENTS(heights); i++) {
-		for (int bold = 0; bold < 2; bold++) {
-			PangoFontDescription *desc = font_description(heights[i], bold);
-			PangoLayout *layout = pango_layout_new(context);
-
-			pango_layout_set_font_description(layout, desc);
-			pango_layout_set_text(layout, "[Label] Title 0123", -1);
-			/* Shaped and drawn: the face and its glyphs are loaded. */
-			pango_cairo_show_layout(cr, layout);
-			g_object_unref(layout);
-			pango_font_description_free(desc);
-		}
-	}
-	g_object_unref(context);
-	cairo_destroy(cr);
-	cairo_surface_destroy(surface);
-	return map;
-}
-
-void cl_text_warm_up(void)
-{
-	if (!fonts_thread)
-		fonts_thread = g_thread_try_new("cl-fonts", fonts_load, NULL, NULL);
-}
-
-/* The fonts loaded by cl_text_warm_up()'s thread, if any, become ours. */
-static void fonts_take_over(bool use)
-{
-	PangoFontMap *map;
-
-	if (!fonts_thread)
-		return;
-	map = g_thread_join(fonts_thread);
-	fonts_thread = NULL;
-	if (use)
-		pango_cairo_font_map_set_default(PANGO_CAIRO_FONT_MAP(map)); /* takes a ref */
-	g_object_unref(map);
-}
-
-void cl_text_warm_up_end(void)
-{
-	fonts_take_over(false);
-}
-
-static PangoLayout *make_layout(cairo_t *cr, const char *text, int height, bool bold)
-{
-	PangoLayout *layout;
-	PangoFontDescription *desc = font_description(height, bold);
-
-	fonts_take_over(true);
-	layout = pango_cairo_create_layout(cr);
 	pango_layout_set_font_description(layout, desc);
 	pango_font_description_free(desc);
 	pango_layout_set_single_paragraph_mode(layout, TRUE);

@@ -158,14 +158,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* In parallel with the rest of the start; the strip's label needs them. */
-	cl_text_warm_up();
 	config = cl_config_load(config_path, &error);
 	if (!config) {
 		g_autofree char *msg = cl_log_escape(error->message, 4096);
 
 		fprintf(stderr, _("cloison-compositor: invalid configuration: %s\n"), msg);
-		cl_text_warm_up_end();
 		return 1;
 	}
 	opts.config = config;
@@ -177,12 +174,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	server = cl_server_create(&opts);
-	if (!server) {
-		cl_text_warm_up_end();
+	if (!server)
 		return 1;
-	}
 	r = cl_server_run(server);
 	cl_server_destroy(server);
-	cl_text_warm_up_end();
 	return r < 0 ? 1 : 0;
 }

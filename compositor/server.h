@@ -297,14 +297,6 @@ void cl_frame_destroy(struct cl_frame *frame);
  */
 struct wlr_buffer *cl_text_buffer_create(const char *text, int height, const uint8_t fg[3],
                                          const uint8_t bg[3], int *width);
-/*
- * Starts loading the fonts (fontconfig, pango, the title font) in a thread,
- * so that the first text drawn (the strip's label, before the first frame)
- * does not wait for them; the first text drawn takes them over.
- */
-void cl_text_warm_up(void);
-/* Waits for that thread if nothing took its fonts over (at exit). */
-void cl_text_warm_up_end(void);
 
 /* input.c */
 void cl_input_new_device(struct cl_server *server, struct wlr_input_device *device);
