@@ -20,18 +20,27 @@
  * after the commit; presentation "sampled" for every surface, as the scene
  * does).
  *
+ * The first frame drawn into a new buffer of the shm allocator (headless
+ * output, pixman) does not clear the background: the buffer is memory the
+ * kernel has just zeroed, which in XRGB8888 is already the black the clear
+ * would write.  Writing those 8 MB of a 1920x1080 output would only fault
+ * in every page of it, which is most of the time to the first frame on a
+ * virtual machine where page faults are slow.
+ *
  * Scaled or transformed outputs, and a frame that the scene could show by
  * direct scan-out (one node exactly covering the output), are left to
  * wlr_scene_output_commit().
  */
 #include "cloison-build-config.h"
 
+#include <drm_fourcc.h>
 #include <stdlib.h>
 #include <wlr/render/wlr_texture.h>
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/types/wlr_matrix.h>
 #include <wlr/types/wlr_output_damage.h>
 #include <wlr/types/wlr_presentation_time.h>
+#include <wlr/util/addon.h>
 #include <wlr/util/box.h>
 
 #include "log.h"
@@ -269,6 +278,43 @@ static void render_item(struct wlr_output *output, struct render_item *item)
 	}
 }
 
+/* Marks an output buffer this output has already drawn into. */
+struct drawn_mark {
+	struct wlr_addon addon;
+};
+
+static void drawn_mark_destroy(struct wlr_addon *addon)
+{
+	struct drawn_mark *mark = wl_container_of(addon, mark, addon);
+
+	wlr_addon_finish(&mark->addon);
+	free(mark);
+}
+
+static const struct wlr_addon_interface drawn_mark_impl = {
+        .name = "cl_render_drawn",
+        .destroy = drawn_mark_destroy,
+};
+
+/*
+ * Whether BUFFER, about to be drawn into by OUTPUT, is all zeros (black in
+ * XRGB8888): a buffer of the shm allocator (a new memfd) never drawn into
+ * before.  Marks it as drawn into.
+ */
+static bool buffer_is_new_black(struct wlr_output *output, struct wlr_buffer *buffer)
+{
+	struct wlr_shm_attributes shm;
+	struct drawn_mark *mark;
+
+	if (!buffer || wlr_addon_find(&buffer->addons, output, &drawn_mark_impl))
+		return false;
+	mark = calloc(1, sizeof(*mark));
+	if (!mark)
+		return false; /* asked again next time: still cleared then */
+	wlr_addon_init(&mark->addon, &buffer->addons, output, &drawn_mark_impl);
+	return wlr_buffer_get_shm(buffer, &shm) && shm.format == DRM_FORMAT_XRGB8888;
+}
+
 /* As the scene does while it renders: every surface shown on OUTPUT was sampled. */
 static void mark_sampled(struct wlr_presentation *presentation, struct wlr_scene_node *node,
                          struct wlr_output *output)
@@ -323,10 +369,12 @@ static bool render_frame(struct wlr_scene_output *scene_output, struct render_li
 	pixman_region32_subtract(&background, &damage, &covered);
 
 	wlr_renderer_begin(renderer, output->width, output->height);
-	rects = pixman_region32_rectangles(&background, &n);
-	for (int i = 0; i < n; i++) {
-		scissor(renderer, &rects[i]);
-		wlr_renderer_clear(renderer, (float[4]){0.0f, 0.0f, 0.0f, 1.0f});
+	if (!buffer_is_new_black(output, output->back_buffer)) {
+		rects = pixman_region32_rectangles(&background, &n);
+		for (int i = 0; i < n; i++) {
+			scissor(renderer, &rects[i]);
+			wlr_renderer_clear(renderer, (float[4]){0.0f, 0.0f, 0.0f, 1.0f});
+		}
 	}
 	for (size_t i = 0; i < list->len; i++) {
 		if (pixman_region32_not_empty(&list->items[i].visible))

@@ -6,8 +6,9 @@
  * translucent rectangles and buffers, nested trees, a disabled node and
  * nodes partly off the output; each frame rendered by cl_render_output
  * (first the whole output, then only the damage of the changes since the
- * frame before) is compared, pixel for pixel, with the same scene rendered
- * whole by wlr_scene_output_commit.
+ * frame before; the first frames go into new buffers, left uncleared, the
+ * later ones into reused buffers) is compared, pixel for pixel, with the
+ * same scene rendered whole by wlr_scene_output_commit.
  */
 #include "cloison-build-config.h"
 
