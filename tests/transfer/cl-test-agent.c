@@ -76,7 +76,7 @@ static void put_clean(const char *s)
 static int handle_prompt(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
 	const char *id, *key, *source = "", *name = "", *mime = "", *sha = "", *requested = "";
-	char first[64] = "", target[64];
+	char first[64] = "", target[64], targets[1024] = "";
 	uint64_t size = 0;
 	int r;
 
@@ -95,12 +95,13 @@ static int handle_prompt(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 			int declassify, need_reason;
 			bool comma = false;
 
-			fputs(" targets=", stdout);
 			sd_bus_message_enter_container(m, 'a', "(sssssbb)");
 			while (sd_bus_message_read(m, "(sssssbb)", &cage, &level, &label, &colour,
 			                           &direction, &declassify, &need_reason) > 0) {
-				printf("%s%s:%s:%d:%d", comma ? "," : "", cage, direction,
-				       declassify, need_reason);
+				size_t len = strlen(targets);
+
+				snprintf(targets + len, sizeof(targets) - len, "%s%s:%s:%d:%d",
+				         comma ? "," : "", cage, direction, declassify, need_reason);
 				if (!first[0])
 					snprintf(first, sizeof(first), "%s", cage);
 				comma = true;
@@ -130,8 +131,8 @@ static int handle_prompt(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 	}
 	printf(" source=%s name=", source);
 	put_clean(name);
-	printf(" size=%llu mime=%s sha256=%s requested=%s\n", (unsigned long long)size, mime, sha,
-	       requested);
+	printf(" size=%llu mime=%s sha256=%s requested=%s targets=%s\n", (unsigned long long)size,
+	       mime, sha, requested, targets);
 
 	snprintf(target, sizeof(target), "%s", requested[0] ? requested : first);
 	if (strncmp(name, "ignore", 6) == 0)

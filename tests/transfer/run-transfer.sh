@@ -51,7 +51,7 @@ cleanup() {
 	if [ -n "$TMPFS" ]; then
 		umount "$TMPFS" 2>/dev/null
 	fi
-	if [ -n "$T" ] && [ -d "$T" ]; then
+	if [ -n "$T" ] && [ -d "$T" ] && [ "${CLOISON_TEST_KEEP:-0}" != 1 ]; then
 		rm -rf "$T"
 	fi
 }
@@ -263,6 +263,7 @@ in_cage() {
 	$TIMEOUT "$CAGE_BIN" --config "$CONF" run "$cage" -- /home/user/cloison-transfer "$@" \
 		</dev/null >"$T/out" 2>"$T/err"
 	rc=$?
+	return $rc
 }
 
 # host_cli CAGE ARGS...: the CLI on the host, on CAGE's socket.
@@ -273,6 +274,7 @@ host_cli() {
 	CLOISON_TRANSFER_SOCKET=$RUN/cloison/cages/$cage/transfer $TIMEOUT "$CLI" "$@" \
 		</dev/null >"$T/out" 2>"$T/err"
 	rc=$?
+	return $rc
 }
 
 # The id the CLI printed for FILE ("FILE: ID").
@@ -707,15 +709,15 @@ rm -f "$T/flood-started" "$T/flood-stop"
 	"$T/flood-started" "$T/flood-stop" >"$T/flood.out" 2>"$T/flood.err" &
 FLOOD_PID=$!
 wait_file "$T/flood-started" 300
-printf 'during the flood\n' >"$B/during-flood.txt"
-in_cage beta --wait --to alpha during-flood.txt
+printf 'during the flood\n' >"$B/reason-during-flood.txt"
+in_cage beta --wait --to alpha reason-during-flood.txt
 flood_alive=no
 kill -0 "$FLOOD_PID" 2>/dev/null && flood_alive=yes
-remember "$(id_of during-flood.txt)"
+remember "$(id_of reason-during-flood.txt)"
 touch "$T/flood-stop"
 wait "$FLOOD_PID"
 FLOOD_PID=
-if [ $rc -eq 0 ] && [ $flood_alive = yes ] && cmp -s "$B/during-flood.txt" "$A/Incoming/beta/during-flood.txt"; then
+if [ $rc -eq 0 ] && [ $flood_alive = yes ] && cmp -s "$B/reason-during-flood.txt" "$A/Incoming/beta/reason-during-flood.txt"; then
 	ok "beta's transfer is delivered while alpha's flood is still running"
 else
 	not_ok "beta's transfer is delivered while alpha's flood is still running (flood alive: $flood_alive)"
@@ -766,14 +768,16 @@ fi
 head -c 150000000 /dev/urandom >"$A/huge.bin"
 SRC_SHA=$(sha "$A/huge.bin")
 pass=yes
-for delay in 0.05 0.2 0.4 0.7 1.0; do
-	host_cli alpha --wait --to beta huge.bin &
+interrupted=0
+for delay in 0.05 0.2 0.5 1.0 1.5; do
+	host_cli alpha --wait --to beta /home/user/huge.bin &
 	CLI_PID=$!
 	sleep $delay
 	kill -9 "$BROKER_PID" 2>/dev/null
 	wait "$BROKER_PID" 2>/dev/null
 	BROKER_PID=
 	wait $CLI_PID 2>/dev/null
+	[ $? -eq 2 ] && interrupted=$((interrupted + 1))
 	for f in "$B"/Incoming/alpha/huge*; do
 		[ -e "$f" ] || continue
 		if [ "$(sha "$f")" != "$SRC_SHA" ]; then
@@ -795,9 +799,9 @@ for delay in 0.05 0.2 0.4 0.7 1.0; do
 		diag "staging not empty after restart: $(ls -A "$STAGING")"
 	fi
 done
-check "kill -9 of the broker at 5 points of a 150 MB transfer: no partial file, source intact, clean restart" \
-	test $pass = yes
-host_cli alpha --wait --to beta huge.bin
+check "kill -9 of the broker at 5 points of a 150 MB transfer ($interrupted interrupted it): no partial file, source intact, clean restart" \
+	test $pass = yes -a $interrupted -ge 1
+host_cli alpha --wait --to beta /home/user/huge.bin
 check "after the kills, the same transfer is delivered whole" \
 	sh -c '[ $1 -eq 0 ] && ls "$2"/huge* | while read -r f; do [ "$(sha256sum "$f" | cut -d" " -f1)" = "$3" ] || exit 1; done' \
 	_ $rc "$B/Incoming/alpha" "$SRC_SHA"
@@ -816,7 +820,7 @@ if [ "$(id -u)" = 0 ] && command -v mount >/dev/null 2>&1; then
 		head -c 7000000 /dev/urandom >"$TMPFS/cloison/cages/alpha/home/fill.bin"
 		export XDG_DATA_HOME="$TMPFS"
 		start_broker
-		host_cli alpha --wait --to beta fill.bin
+		host_cli alpha --wait --to beta /home/user/fill.bin
 		if [ $rc -eq 2 ] && grep -qi "space" "$T/out" && [ -z "$(ls -A "$TMPFS/cloison/staging")" ] &&
 			[ ! -e "$TMPFS/cloison/cages/beta/home/Incoming/alpha/fill.bin" ]; then
 			ok "disk full: failed with a clear reason, nothing in staging or Incoming: $(sed -n 's/^[^:]*: failed: //p' "$T/out" | head -c 100)"
