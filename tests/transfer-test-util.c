@@ -95,7 +95,8 @@ void tt_write_file(const char *dir, const char *name, const void *data, size_t l
 	g_autofree char *path = g_build_filename(dir, name, NULL);
 	g_autoptr(GError) error = NULL;
 
-	g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error);
+	g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+	                         &error);
 	g_assert_no_error(error);
 }
 

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/openat2.h>
 #include <magic.h>
 #include <openssl/evp.h>
@@ -27,7 +28,7 @@
 #define PROGRESS_EVERY     (64u << 20) /* bytes between two progress calls */
 #define HASH_BUFFER        (1u << 20)
 #define RW_BUFFER          (128u << 10)
-#define MAGIC_BYTES_MAX    (1u << 20)
+#define MAGIC_BYTES_LIMIT  (8u << 20) /* at most this much is read for libmagic */
 #define STAGING_TEMP_TRIES 100
 
 int cl_openat2_beneath(int dirfd, const char *path, uint64_t flags, mode_t mode)
@@ -120,7 +121,7 @@ bool cl_intake_resolve(const char *cage_path, char **ret_rel, GError **error)
 
 	unsigned skip = 0;
 	if (cage_path[0] == '/') {
-		g_auto(GStrv) home = g_strsplit(CL_CAGE_HOME + 1, "/", -1);
+		g_auto(GStrv) home = g_strsplit(&CL_CAGE_HOME[1], "/", -1);
 		unsigned n = g_strv_length(home);
 
 		for (unsigned i = 0; i < n; i++) {
@@ -525,10 +526,9 @@ bool cl_intake_snapshot(int src_fd, int staging_fd, uint64_t max_size, atomic_bo
 		                     cl_file_type_name(st.st_mode));
 	if ((uint64_t)st.st_size > max_size)
 		return snapshot_fail(error, CL_TRANSFER_ERROR_TOO_LARGE,
-		                     _("the file (%" G_GUINT64_FORMAT
-		                       " bytes) is larger than the limit of %" G_GUINT64_FORMAT
-		                       " bytes"),
-		                     (guint64)st.st_size, (guint64)max_size);
+		                     _("the file (%" PRIu64
+		                       " bytes) is larger than the limit of %" PRIu64 " bytes"),
+		                     (uint64_t)st.st_size, (uint64_t)max_size);
 
 	_cleanup_close_ int dst = cl_open_anonymous(staging_fd, error);
 	if (dst < 0)
@@ -545,7 +545,15 @@ bool cl_intake_snapshot(int src_fd, int staging_fd, uint64_t max_size, atomic_bo
 		return snapshot_fail(error, CL_TRANSFER_ERROR_IO,
 		                     _("cannot initialise SHA-256 hashing"));
 	}
-	GThread *thread = g_thread_new("cl-hash", hasher_thread, &h);
+	GThread *thread = g_thread_try_new("cl-hash", hasher_thread, &h, NULL);
+	if (!thread) {
+		EVP_MD_CTX_free(h.md);
+		g_free(h.buf);
+		g_mutex_clear(&h.lock);
+		g_cond_clear(&h.cond);
+		return snapshot_fail(error, CL_TRANSFER_ERROR_IO,
+		                     _("cannot start the hashing thread"));
+	}
 
 	uint64_t in_off = 0, out_off = 0, next_progress = PROGRESS_EVERY;
 	uint64_t total = (uint64_t)st.st_size;
@@ -612,10 +620,10 @@ bool cl_intake_snapshot(int src_fd, int staging_fd, uint64_t max_size, atomic_bo
 	case CL_TRANSFER_ERROR_CANCELLED:
 		return snapshot_fail(error, code, _("the transfer was cancelled"));
 	case CL_TRANSFER_ERROR_TOO_LARGE:
-		return snapshot_fail(error, code,
-		                     _("the file grew past the limit of %" G_GUINT64_FORMAT
-		                       " bytes while it was copied"),
-		                     (guint64)max_size);
+		return snapshot_fail(
+		        error, code,
+		        _("the file grew past the limit of %" PRIu64 " bytes while it was copied"),
+		        (uint64_t)max_size);
 	case CL_TRANSFER_ERROR_NO_SPACE:
 		return snapshot_fail(error, code, _("no space left in the staging area: %s"),
 		                     g_strerror(err));
@@ -647,6 +655,7 @@ void cl_snapshot_clear(ClSnapshot *snap)
 
 struct ClMagic {
 	magic_t cookie;
+	size_t bytes_max; /* what libmagic looks at (MAGIC_PARAM_BYTES_MAX) */
 	unsigned char *buf;
 };
 
@@ -669,6 +678,10 @@ ClMagic *cl_magic_new(GError **error)
 	}
 	ClMagic *magic = g_new0(ClMagic, 1);
 	magic->cookie = cookie;
+	size_t bytes_max = 0;
+	if (magic_getparam(cookie, MAGIC_PARAM_BYTES_MAX, &bytes_max) != 0 || bytes_max == 0)
+		bytes_max = 1u << 20;
+	magic->bytes_max = MIN(bytes_max, (size_t)MAGIC_BYTES_LIMIT);
 	return magic;
 }
 
@@ -688,10 +701,10 @@ char *cl_magic_mime_type(ClMagic *magic, int fd, GError **error)
 	 * offset is never touched (another thread may use the fd) and
 	 * libmagic cannot reach anything else through it.
 	 */
-	size_t max = MAGIC_BYTES_MAX, have = 0;
+	size_t max = magic->bytes_max, have = 0;
 
 	if (!magic->buf)
-		magic->buf = g_malloc(MAGIC_BYTES_MAX);
+		magic->buf = g_malloc(max);
 	while (have < max) {
 		ssize_t n = pread(fd, magic->buf + have, max - have, (off_t)have);
 		if (n < 0 && errno == EINTR)

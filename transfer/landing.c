@@ -300,9 +300,9 @@ bool cl_landing_land(int incoming_fd, const ClSnapshot *snap, const ClLandingInf
 	}
 
 	/*
-	 * Another file system (or a snapshot that cannot be linked, from a
-	 * staging without O_TMPFILE): a full copy in an O_TMPFILE of the
-	 * Incoming directory, then the same link.
+	 * On another file system or mount, or for a snapshot that cannot be
+	 * linked (from a staging without O_TMPFILE): a full copy in an
+	 * O_TMPFILE of the Incoming directory, then the same link.
 	 */
 	if (r < 0) {
 		_cleanup_close_ int tmp = open_tmpfile(incoming_fd, error);

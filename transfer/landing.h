@@ -41,9 +41,11 @@ typedef struct {
 /*
  * Land snap in incoming_fd: set mode 0600, owner, the two xattrs, fsync the
  * file, link it under the first free cl_name_candidate() (EEXIST → next; at
- * most CL_LANDING_MAX_TRIES), fsync the directory.  When the snapshot is on
- * another file system (EXDEV) it is first copied into an O_TMPFILE in
- * incoming_fd, so a partial file is never visible.  Returns the name used in
+ * most CL_LANDING_MAX_TRIES), fsync the directory.  When linking fails with
+ * EXDEV (the snapshot is on another file system or mount), or the snapshot
+ * cannot be linked (a named temporary from a staging without O_TMPFILE), it
+ * is first copied into an O_TMPFILE in incoming_fd, so a partial file is
+ * never visible.  Returns the name used in
  * *ret_name (g_free()), or false with an error (NO_SPACE, LANDING, IO);
  * on failure nothing is left in incoming_fd.
  */
