@@ -175,48 +175,14 @@ void cl_transferd_limits_default(ClTransferdLimits *limits)
 
 /* ---- cage homes ------------------------------------------------------------ */
 
-/*
- * DATA_HOME/cloison/cages/CAGE/home, no component followed if it is a
- * symlink.  The owner must be us, or, when we are root, anyone (the launcher
- * gives the home to the cloison-cage account).
- */
-static int open_cage_home(int data_fd, const char *cage, struct stat *ret_st, GError **error)
+/* DATA_HOME/cloison/cages/CAGE/home, no component followed (the library
+ * checks its owner). */
+static int open_cage_home(ClTransferd *d, const char *cage, struct stat *ret_st, GError **error)
 {
-	const char *parts[] = {"cloison", "cages", cage, "home"};
-	_cleanup_close_ int fd = -1;
-	int parent = data_fd;
-	struct stat st;
+	g_autofree char *path =
+	        g_build_filename(d->data_home, "cloison", "cages", cage, "home", NULL);
 
-	for (size_t i = 0; i < G_N_ELEMENTS(parts); i++) {
-		int next =
-		        openat(parent, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-		if (next < 0) {
-			int err = errno;
-
-			g_set_error(error, CL_TRANSFER_ERROR, CL_TRANSFER_ERROR_LANDING,
-			            _("cannot open the home of cage %s (%s): %s"), cage, parts[i],
-			            g_strerror(err));
-			return -1;
-		}
-		cl_close(fd);
-		fd = next;
-		parent = fd;
-	}
-	if (fstat(fd, &st) < 0) {
-		g_set_error(error, CL_TRANSFER_ERROR, CL_TRANSFER_ERROR_IO, "fstat: %s",
-		            g_strerror(errno));
-		return -1;
-	}
-	if (st.st_uid != geteuid() && geteuid() != 0) {
-		g_set_error(error, CL_TRANSFER_ERROR, CL_TRANSFER_ERROR_LANDING,
-		            _("the home of cage %s belongs to uid %u, not to us"), cage,
-		            (unsigned)st.st_uid);
-		return -1;
-	}
-	if (ret_st)
-		*ret_st = st;
-	return cl_steal_fd(&fd);
+	return cl_intake_open_home(path, ret_st, error);
 }
 
 /* ---- workers --------------------------------------------------------------- */
@@ -252,7 +218,7 @@ static void run_intake(Request *req, ClMagic **magic)
 	_cleanup_close_ int src_fd = -1;
 	struct stat st;
 
-	home_fd = open_cage_home(d->data_fd, req->cage->config->id, NULL, &error);
+	home_fd = open_cage_home(d, req->cage->config->id, NULL, &error);
 	if (home_fd < 0)
 		goto fail;
 	src_fd = cl_intake_open(home_fd, req->rel_path, &st, &error);
@@ -288,7 +254,7 @@ static void run_landing(Request *req)
 	struct stat st;
 	ClLandingInfo info;
 
-	home_fd = open_cage_home(d->data_fd, req->chosen->cage->id, &st, &error);
+	home_fd = open_cage_home(d, req->chosen->cage->id, &st, &error);
 	if (home_fd < 0)
 		goto fail;
 	incoming_fd = cl_landing_open_incoming(home_fd, req->cage->config->id,
@@ -307,8 +273,7 @@ static void run_landing(Request *req)
 	if (!cl_landing_land(incoming_fd, &req->snap, &info, &req->landed_name, &error))
 		goto fail;
 	if (req->move) {
-		src_home_fd =
-		        open_cage_home(d->data_fd, req->cage->config->id, NULL, &req->move_error);
+		src_home_fd = open_cage_home(d, req->cage->config->id, NULL, &req->move_error);
 		if (src_home_fd >= 0)
 			cl_landing_remove_source(src_home_fd, req->rel_path, &req->snap,
 			                         &req->move_error);
@@ -1308,31 +1273,6 @@ static bool fail_errno(GError **error, int err, const char *fmt, ...)
 	return false;
 }
 
-/* Stale staging: whatever a killed broker left (named temporaries). */
-static void empty_staging(int staging_fd)
-{
-	_cleanup_close_ int fd = openat(staging_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *de;
-	unsigned n = 0;
-
-	if (!dir)
-		return;
-	fd = -1;
-	while ((de = readdir(dir))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (unlinkat(staging_fd, de->d_name, 0) < 0 &&
-		    unlinkat(staging_fd, de->d_name, AT_REMOVEDIR) < 0)
-			cl_log_errno(LOG_WARNING, errno, "staging: cannot remove a stale entry");
-		else
-			n++;
-	}
-	closedir(dir);
-	if (n)
-		cl_notice("staging: removed %u stale entries", n);
-}
-
 static int open_data_home(const char *data_home, GError **error)
 {
 	if (mkdir(data_home, 0700) < 0 && errno != EEXIST) {
@@ -1479,7 +1419,11 @@ ClTransferd *cl_transferd_new(sd_event *event, const ClTransferdOptions *options
 	d->staging_fd = cl_mkdir_secure_at(cloison_fd, "staging", staging, error);
 	if (d->staging_fd < 0)
 		return NULL;
-	empty_staging(d->staging_fd);
+	r = cl_staging_reclaim(d->staging_fd, error);
+	if (r < 0)
+		return NULL;
+	if (r > 0)
+		cl_notice("staging: removed %d stale entries", r);
 
 	state_fd = cl_paths_ensure_state_dir(options->state_home, error);
 	if (state_fd < 0)

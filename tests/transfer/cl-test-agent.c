@@ -101,7 +101,8 @@ static int handle_prompt(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 				size_t len = strlen(targets);
 
 				snprintf(targets + len, sizeof(targets) - len, "%s%s:%s:%d:%d",
-				         comma ? "," : "", cage, direction, declassify, need_reason);
+				         comma ? "," : "", cage, direction, declassify,
+				         need_reason);
 				if (!first[0])
 					snprintf(first, sizeof(first), "%s", cage);
 				comma = true;
