@@ -70,6 +70,7 @@ typedef struct {
 typedef struct {
 	Cage *cage;
 	sd_bus *bus;
+	bool dead; /* closed by us: freed by the reaper */
 } Connection;
 
 struct Cage {
@@ -81,6 +82,7 @@ struct Cage {
 	GPtrArray *connections; /* Connection* */
 	GQueue queue;           /* Request* in STATE_QUEUED */
 	bool intake_active;
+	bool refusing; /* at the connection limit (logged once) */
 	unsigned pending;
 	uint64_t staging_bytes;
 	double tokens;
@@ -148,6 +150,7 @@ struct ClTransferd {
 	GAsyncQueue *done;
 	int event_fd;
 	sd_event_source *event_source;
+	sd_event_source *reaper; /* frees connections we closed */
 };
 
 static const sd_bus_vtable cage_vtable[];
@@ -319,6 +322,20 @@ static void start_job(ClTransferd *d, JobKind kind, Request *req)
 
 /* ---- signals --------------------------------------------------------------- */
 
+/*
+ * Hang up on a client.  sd_bus_close() detaches the bus from the loop, so no
+ * Disconnected will come: the reaper (a defer source) frees it once the
+ * current dispatch is over.
+ */
+static void connection_kill(Connection *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	sd_bus_close(c->bus);
+	sd_event_source_set_enabled(c->cage->d->reaper, SD_EVENT_ONESHOT);
+}
+
 /* Send a signal on every connection of a cage; drop a connection that
  * cannot take it (a client that never reads fills its queue). */
 static void emit_to_cage(Cage *cage, const char *member, const char *types, ...)
@@ -329,6 +346,8 @@ static void emit_to_cage(Cage *cage, const char *member, const char *types, ...)
 		va_list ap;
 		int r;
 
+		if (c->dead)
+			continue;
 		r = sd_bus_message_new_signal(c->bus, &m, CL_CAGE_TRANSFER_PATH,
 		                              CL_CAGE_TRANSFER_IFACE, member);
 		if (r >= 0) {
@@ -339,10 +358,13 @@ static void emit_to_cage(Cage *cage, const char *member, const char *types, ...)
 		if (r >= 0)
 			r = sd_bus_send(c->bus, m, NULL);
 		if (r < 0) {
-			cl_log_errno(LOG_WARNING, r,
+			/* A client that just left is normal; anything else is worth a line. */
+			bool gone = r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE;
+
+			cl_log_errno(gone ? LOG_DEBUG : LOG_WARNING, r,
 			             "cage %s: cannot send %s to a client; closing it",
 			             cage->config->id, member);
-			sd_bus_close(c->bus);
+			connection_kill(c);
 		}
 	}
 }
@@ -458,11 +480,6 @@ static void finish(Request *req, const char *result, const char *detail)
 		result = "failed";
 		detail = audit_detail;
 	}
-
-	cl_log(strcmp(result, "delivered") == 0 ? LOG_NOTICE : LOG_WARNING,
-	       "transfer %s from cage %s (%s) to %s: %s: %s", req->id, cage->config->id,
-	       req->name ? req->name : "?", req->chosen ? req->chosen->cage->id : "-", result,
-	       detail);
 
 	emit_to_cage(cage, "Finished", "sss", req->id, result, detail);
 	emit_core_finished(d, req, result, detail);
@@ -771,6 +788,23 @@ static Cage *connection_cage(void *userdata)
 	return ((Connection *)userdata)->cage;
 }
 
+/*
+ * A client that sends calls but never reads the replies makes sd-bus queue
+ * them in our memory: past CL_TRANSFERD_MAX_QUEUED_WRITES, hang up on it.
+ */
+static bool connection_choked(void *userdata)
+{
+	Connection *c = userdata;
+	uint64_t n = 0;
+
+	if (sd_bus_get_n_queued_write(c->bus, &n) < 0 || n <= CL_TRANSFERD_MAX_QUEUED_WRITES)
+		return false;
+	cl_warn("cage %s: a client does not read its replies (%" PRIu64 " queued); closing it",
+	        c->cage->config->id, n);
+	connection_kill(c);
+	return true;
+}
+
 static bool rate_take(ClTransferd *d, Cage *cage)
 {
 	uint64_t now = now_usec(CLOCK_MONOTONIC);
@@ -847,6 +881,8 @@ static int method_send(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
 	Request *req;
 	int move, r;
 
+	if (connection_choked(userdata))
+		return 1;
 	r = sd_bus_message_read(m, "ssb", &path, &target, &move);
 	if (r < 0)
 		return r;
@@ -921,6 +957,8 @@ static int method_list_targets(sd_bus_message *m, void *userdata, sd_bus_error *
 	g_autoptr(GPtrArray) targets = cl_policy_targets(cage->d->config, cage->config->id);
 	int r;
 
+	if (connection_choked(userdata))
+		return 1;
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r >= 0)
 		r = sd_bus_message_open_container(reply, 'a', "(sss)");
@@ -965,6 +1003,8 @@ static int method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 	Request *req = NULL;
 	int r;
 
+	if (connection_choked(userdata))
+		return 1;
 	r = sd_bus_message_read(m, "s", &id);
 	if (r < 0)
 		return r;
@@ -1009,7 +1049,23 @@ static int handle_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *
 	Connection *c = userdata;
 
 	/* sd_bus_process() holds a reference on the bus while we run. */
+	cl_debug("cage %s: a client left (%u connections)", c->cage->config->id,
+	         c->cage->connections->len - 1);
 	g_ptr_array_remove_fast(c->cage->connections, c);
+	return 0;
+}
+
+static int handle_reap(sd_event_source *s, void *userdata)
+{
+	ClTransferd *d = userdata;
+
+	for (guint i = 0; i < d->cages->len; i++) {
+		Cage *cage = g_ptr_array_index(d->cages, i);
+
+		for (guint j = cage->connections->len; j > 0; j--)
+			if (((Connection *)g_ptr_array_index(cage->connections, j - 1))->dead)
+				g_ptr_array_remove_index_fast(cage->connections, j - 1);
+	}
 	return 0;
 }
 
@@ -1028,10 +1084,13 @@ static int handle_accept(sd_event_source *s, int fd, uint32_t revents, void *use
 		return 0;
 	}
 	if (cage->connections->len >= d->limits.max_connections) {
-		cl_warn("cage %s: refusing a connection: limit of %u connections reached",
-		        cage->config->id, d->limits.max_connections);
+		if (!cage->refusing)
+			cl_warn("cage %s: refusing connections: limit of %u connections reached",
+			        cage->config->id, d->limits.max_connections);
+		cage->refusing = true;
 		return 0;
 	}
+	cage->refusing = false;
 	c = g_new0(Connection, 1);
 	c->cage = cage;
 	r = sd_bus_new(&c->bus);
@@ -1055,12 +1114,13 @@ static int handle_accept(sd_event_source *s, int fd, uint32_t revents, void *use
 	if (r >= 0)
 		r = sd_bus_attach_event(c->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
 	if (r < 0) {
-		cl_log_errno(LOG_WARNING, r, "cage %s: cannot set up a connection",
-		             cage->config->id);
+		cl_log_errno(LOG_DEBUG, r, "cage %s: cannot set up a connection", cage->config->id);
 		connection_free(c);
 		return 0;
 	}
 	g_ptr_array_add(cage->connections, c);
+	cl_debug("cage %s: a client connected (%u connections)", cage->config->id,
+	         cage->connections->len);
 	return 0;
 }
 
@@ -1438,6 +1498,10 @@ ClTransferd *cl_transferd_new(sd_event *event, const ClTransferdOptions *options
 		return NULL;
 	}
 	r = sd_event_add_io(event, &d->event_source, d->event_fd, EPOLLIN, handle_event_fd, d);
+	if (r >= 0)
+		r = sd_event_add_defer(event, &d->reaper, handle_reap, d);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d->reaper, SD_EVENT_OFF);
 	if (r < 0) {
 		fail_errno(error, -r, "sd_event_add_io");
 		return NULL;
@@ -1520,6 +1584,7 @@ void cl_transferd_free(ClTransferd *d)
 		sd_bus_flush_close_unref(d->core);
 	}
 	sd_event_source_disable_unref(d->event_source);
+	sd_event_source_disable_unref(d->reaper);
 	cl_close(d->event_fd);
 	g_async_queue_unref(d->jobs);
 	g_async_queue_unref(d->done);

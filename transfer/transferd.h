@@ -19,6 +19,8 @@
 #define CL_TRANSFERD_REASON_MAX     1024
 #define CL_TRANSFERD_PROGRESS_BYTES (UINT64_C(64) << 20)
 #define CL_TRANSFERD_PROGRESS_USEC  (100 * 1000)
+/* Replies and signals queued for one client that does not read them. */
+#define CL_TRANSFERD_MAX_QUEUED_WRITES 1024
 
 #define CL_CAGE_TRANSFER_PATH  "/org/cloison/CageTransfer1"
 #define CL_CAGE_TRANSFER_IFACE "org.cloison.CageTransfer1"

@@ -21,6 +21,8 @@
  *       killed; READY is created once connected.
  */
 #include <errno.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,11 @@
 #define IFACE "org.cloison.CageTransfer1"
 
 static int failures;
+
+typedef struct {
+	uint8_t *data;
+	size_t len;
+} ByteBuf;
 
 static sd_bus *connect_bus(const char *socket_path)
 {
@@ -217,6 +224,111 @@ static void write_raw(const char *socket_path, const void *data, size_t len)
 	close(fd);
 }
 
+/* Little-endian D-Bus: pad to n, append. */
+static void put_pad(ByteBuf *b, size_t n)
+{
+	while (b->len % n)
+		b->data[b->len++] = 0;
+}
+
+static void put_u32(ByteBuf *b, uint32_t v)
+{
+	put_pad(b, 4);
+	memcpy(b->data + b->len, &v, 4);
+	b->len += 4;
+}
+
+static void put_field(ByteBuf *b, uint8_t code, char type, const char *value)
+{
+	size_t len = strlen(value);
+
+	put_pad(b, 8);
+	b->data[b->len++] = code;
+	b->data[b->len++] = 1; /* signature length */
+	b->data[b->len++] = (uint8_t)type;
+	b->data[b->len++] = 0;
+	put_u32(b, (uint32_t)len);
+	memcpy(b->data + b->len, value, len + 1);
+	b->len += len + 1;
+}
+
+/* One ListTargets method call, serial `serial`, as bytes. */
+static size_t make_call(uint8_t *out, uint32_t serial)
+{
+	ByteBuf b = {.data = out, .len = 0};
+	size_t fields_at;
+
+	b.data[b.len++] = 'l';
+	b.data[b.len++] = 1; /* method call */
+	b.data[b.len++] = 0;
+	b.data[b.len++] = 1; /* protocol version */
+	put_u32(&b, 0);      /* body length */
+	put_u32(&b, serial);
+	put_u32(&b, 0); /* header fields length, patched below */
+	fields_at = b.len;
+	put_field(&b, 1, 'o', PATH);
+	put_field(&b, 2, 's', IFACE);
+	put_field(&b, 3, 's', "ListTargets");
+	{
+		uint32_t flen = (uint32_t)(b.len - fields_at);
+
+		memcpy(b.data + 12, &flen, 4);
+	}
+	put_pad(&b, 8);
+	return b.len;
+}
+
+/* Authenticate by hand, then write calls and never read: returns the errno
+ * the writes end with (EPIPE/ECONNRESET: the broker hung up), or 0 when
+ * writing blocked for 5 s without a hang-up. */
+static int greedy_client(const char *sock, int *sent)
+{
+	uint8_t msg[512];
+	char line[256];
+	int fd = raw_connect(sock);
+	ssize_t k;
+
+	if (fd < 0)
+		return errno;
+	static const char auth[] = "\0AUTH ANONYMOUS\r\n";
+
+	if (write(fd, auth, sizeof(auth) - 1) != (ssize_t)sizeof(auth) - 1)
+		return errno;
+	k = read(fd, line, sizeof(line) - 1);
+	if (k > 4 && strncmp(line, "DATA", 4) == 0) {
+		/* The mechanism asks for its (empty) trace data. */
+		if (write(fd, "DATA\r\n", 6) != 6)
+			return errno;
+		k = read(fd, line, sizeof(line) - 1);
+	}
+	if (k > 0)
+		line[k] = '\0';
+	if (k <= 0 || strncmp(line, "OK ", 3) != 0) {
+		fprintf(stderr, "greedy: authentication answered %s\n", k > 0 ? line : "nothing");
+		close(fd);
+		return EPROTO;
+	}
+	if (write(fd, "BEGIN\r\n", 7) != 7)
+		return errno;
+	for (*sent = 0; *sent < 10000000; (*sent)++) {
+		size_t len = make_call(msg, (uint32_t)*sent + 1);
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+
+		if (poll(&p, 1, 5000) == 0) {
+			close(fd);
+			return 0;
+		}
+		if (send(fd, msg, len, MSG_NOSIGNAL) < 0) {
+			int err = errno;
+
+			close(fd);
+			return err;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
 static int do_abuse(char **argv)
 {
 	const char *sock = argv[0];
@@ -315,6 +427,45 @@ static int do_abuse(char **argv)
 		close(fds[i]);
 	usleep(200000);
 	check(alive(sock), "alive-after-connection-flood", "the broker no longer answers");
+
+	/* Calls without ever reading a reply: the broker must hang up, not queue. */
+	{
+		char why[160];
+		int sent = 0;
+		int err = greedy_client(sock, &sent);
+
+		snprintf(why, sizeof(why), "after %d calls: %s", sent,
+		         err ? strerror(err) : "the broker kept the connection");
+		check(err == EPIPE || err == ECONNRESET, "hang-up-on-unread-replies", why);
+	}
+	check(alive(sock), "alive-after-unread-replies", "the broker no longer answers");
+
+	/* The connections the broker closed were freed: 32 fit again (a few
+	 * tries: hang-ups reach the broker asynchronously, a leak stays). */
+	{
+		int closed = 0;
+		char why[64];
+
+		for (int attempt = 0; attempt < 10; attempt++) {
+			usleep(500000);
+			closed = 0;
+			for (n = 0; n < 32; n++)
+				fds[n] = raw_connect(sock);
+			usleep(300000);
+			for (int i = 0; i < 32; i++) {
+				char c;
+
+				if (fds[i] < 0 || recv(fds[i], &c, 1, MSG_DONTWAIT) == 0)
+					closed++;
+				if (fds[i] >= 0)
+					close(fds[i]);
+			}
+			if (closed == 0)
+				break;
+		}
+		snprintf(why, sizeof(why), "%d of 32 connections were refused", closed);
+		check(closed == 0, "closed-connections-are-freed", why);
+	}
 	return failures ? 1 : 0;
 }
 
