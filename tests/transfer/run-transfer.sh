@@ -805,6 +805,8 @@ host_cli alpha --wait --to beta /home/user/huge.bin
 check "after the kills, the same transfer is delivered whole" \
 	sh -c '[ $1 -eq 0 ] && ls "$2"/huge* | while read -r f; do [ "$(sha256sum "$f" | cut -d" " -f1)" = "$3" ] || exit 1; done' \
 	_ $rc "$B/Incoming/alpha" "$SRC_SHA"
+check "cloison-transfer --wait shows the progress of a large document (Progress signals)" \
+	grep -q '^/home/user/huge.bin: *[0-9]*% ([0-9]* / 143 MiB)' "$T/err"
 rm -f "$A/huge.bin" "$B"/Incoming/alpha/huge*
 
 # --- disk full ---------------------------------------------------------------------------------
