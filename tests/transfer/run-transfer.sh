@@ -749,8 +749,14 @@ for i in sys.argv[2:]:
         bad.append("%s: %s" % (i, events))
         continue
     out = recs[i][-1]
-    if out.get("result") in ("delivered",) and "decision" not in events:
-        bad.append("%s delivered without a decision record" % i)
+    if out.get("result") == "delivered":
+        if "decision" not in events:
+            bad.append("%s delivered without a decision record" % i)
+        if not out.get("sha256") or out.get("size", 0) <= 0 or not out.get("target_cage"):
+            bad.append("%s: delivered outcome without size, sha256 or target: %s" % (i, out))
+    for r in recs[i]:
+        if not r.get("time") or r.get("source_cage") not in ("alpha", "beta", "sigma"):
+            bad.append("%s: record without time or source: %s" % (i, r))
 print("%d ids checked, %d bad" % (len(sys.argv) - 2, len(bad)))
 for b in bad:
     print(b)
