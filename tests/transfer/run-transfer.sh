@@ -500,6 +500,37 @@ for p in fifo adir sock devnull missing.txt; do
 	fi
 done
 
+# A symlink swapped in and out while the broker opens the file (best effort:
+# whatever the timing, only the real file's content may ever land).
+printf 'real race content\n' >"$A/race-real"
+cp "$A/race-real" "$A/race.txt"
+(
+	i=0
+	while [ $i -lt 4000 ] && [ ! -e "$T/race-stop" ]; do
+		ln -sf /etc/passwd "$A/race.lnk" && mv -fT "$A/race.lnk" "$A/race.txt"
+		cp "$A/race-real" "$A/race.new" && mv -fT "$A/race.new" "$A/race.txt"
+		i=$((i + 1))
+	done
+) &
+RACE_PID=$!
+in_cage alpha --wait --to beta race.txt race.txt race.txt race.txt race.txt race.txt race.txt \
+	race.txt race.txt race.txt race.txt race.txt
+touch "$T/race-stop"
+wait $RACE_PID
+delivered=$(grep -c ': delivered: ' "$T/out")
+refused=$(grep -c ': failed: ' "$T/out")
+bad=0
+for f in "$B"/Incoming/alpha/race*; do
+	[ -e "$f" ] || continue
+	cmp -s "$f" "$A/race-real" || bad=$((bad + 1))
+done
+if [ $bad -eq 0 ] && [ $((delivered + refused)) -eq 12 ]; then
+	ok "symlink swapped during intake: $delivered delivered (real content), $refused refused, nothing else landed"
+else
+	not_ok "symlink swapped during intake: $bad landed files differ from the real one"
+	show
+fi
+
 # --- hostile names --------------------------------------------------------------------
 
 nl='
