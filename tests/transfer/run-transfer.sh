@@ -881,9 +881,9 @@ else
 	fi
 fi
 
-if [ -s "$T/broker.log" ] && grep -q "AddressSanitizer\|runtime error" "$T/broker.log"; then
+if [ -s "$T/broker.log" ] && grep -q "Sanitizer\|runtime error" "$T/broker.log"; then
 	not_ok "the broker's log has sanitizer reports"
-	diag "$(grep -A5 "AddressSanitizer\|runtime error" "$T/broker.log" | head -n 30)"
+	diag "$(grep -A5 "Sanitizer\|runtime error" "$T/broker.log" | head -n 30)"
 else
 	ok "no sanitizer report in the broker's log"
 fi
