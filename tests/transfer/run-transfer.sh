@@ -881,6 +881,24 @@ else
 	fi
 fi
 
+# The core bus going away stops the broker with status 1.
+export XDG_DATA_HOME="$DATA"
+if start_broker; then
+	stop_pids "$DBUS_PID"
+	DBUS_PID=
+	i=0
+	while kill -0 "$BROKER_PID" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wait "$BROKER_PID"
+	rc=$?
+	BROKER_PID=
+	check "the core bus goes away: the broker exits with status 1 (got $rc)" test $rc -eq 1
+else
+	not_ok "the broker restarts for the core-bus test"
+fi
+
 if [ -s "$T/broker.log" ] && grep -q "Sanitizer\|runtime error" "$T/broker.log"; then
 	not_ok "the broker's log has sanitizer reports"
 	diag "$(grep -A5 "Sanitizer\|runtime error" "$T/broker.log" | head -n 30)"
