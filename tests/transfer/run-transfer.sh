@@ -219,7 +219,7 @@ fi
 
 start_broker() {
 	rm -f "$T/broker-ready"
-	"$TRANSFERD" --config "$CONF" --bus "$BUS" --ready-fd 3 3>"$T/broker-ready" \
+	"$TRANSFERD" --config "$CONF" --bus "$BUS" --ready-fd 3 "$@" 3>"$T/broker-ready" \
 		2>>"$T/broker.log" &
 	BROKER_PID=$!
 	i=0
@@ -807,6 +807,38 @@ else
 	not_ok "audit records"
 	diag "$(head -n 20 "$T/audit.check")"
 fi
+
+# --- staging quota ------------------------------------------------------------------------
+
+stop_pids "$BROKER_PID"
+BROKER_PID=
+if start_broker --staging-quota 1MiB; then
+	yes 'quota line' | head -c 600000 >"$A/ignore-q1.txt"
+	cp "$A/ignore-q1.txt" "$A/ignore-q2.txt"
+	host_cli alpha --to beta /home/user/ignore-q1.txt
+	ID=$(id_of /home/user/ignore-q1.txt)
+	wait_line "^prompt $ID " "$T/agent.log" 100
+	host_cli alpha --wait --to beta /home/user/ignore-q2.txt
+	if [ $rc -eq 2 ] && grep -q "staging quota" "$T/out"; then
+		ok "staging quota: a second snapshot over the cage's quota fails (limit named)"
+	else
+		not_ok "staging quota"
+		show
+	fi
+	"$CLIENT" cancel "$RUN/cloison/cages/alpha/transfer" "$ID" >/dev/null
+	host_cli alpha --wait --to beta /home/user/ignore-q2.txt &
+	Q_PID=$!
+	wait_line "^prompt .*name=ignore-q2.txt" "$T/agent.log" 100
+	check "staging quota: released when a request ends (the same snapshot now fits)" \
+		test "$(grep -c "^prompt .*name=ignore-q2.txt" "$T/agent.log")" -eq 1
+	stop_pids "$BROKER_PID"
+	wait $Q_PID
+	rm -f "$A/ignore-q1.txt" "$A/ignore-q2.txt"
+else
+	not_ok "the broker starts with --staging-quota"
+fi
+BROKER_PID=
+start_broker || not_ok "the broker restarts"
 
 # --- kill -9 during a large transfer -------------------------------------------------------------
 
