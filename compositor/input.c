@@ -8,8 +8,10 @@
  *   no keyboard grab; a popup grab ends whenever the focus changes.
  * - Secure attention key: Super+Escape (Logo+Escape).  It is consumed here
  *   (press and release), never delivered to any client, and takes the
- *   keyboard focus away from every cage window: the core has it, keystrokes
- *   go nowhere until the user clicks a window or the core focuses one.
+ *   keyboard focus away from every cage window: with a bar that gave an
+ *   xdg_toplevel (set_bar), the bar gets the keyboard and the
+ *   secure_attention event; without one, keystrokes go nowhere until the
+ *   user clicks a window or the core focuses one.
  * - Pointer: motion, buttons and axis events reach only the focused window
  *   (and its popups) and the trusted core's surfaces.  A cage window that is
  *   not focused receives no input at all; a button press on it first focuses
@@ -405,6 +407,12 @@ static void eaten_add(struct cl_input *input, uint32_t keycode)
 
 static void secure_attention(struct cl_server *server)
 {
+	/* With a toplevel bar, the bar takes the keyboard and opens its menu. */
+	if (cl_view_focus_bar(server)) {
+		cl_notice("secure attention key: keyboard focus to the bar");
+		cl_shell_send_secure_attention(server);
+		return;
+	}
 	cl_notice("secure attention key: keyboard focus to the core");
 	/* Take the focus from every cage window; no cage sees the keys. */
 	cl_view_focus_clear(server);
