@@ -292,11 +292,27 @@ void cl_bar_stop(struct cl_server *server);
 
 /* output.c */
 void cl_output_create(struct cl_server *server, struct wlr_output *wlr_output);
-/* Usable area of the layout below the bar strip (layout coordinates). */
+/*
+ * Usable area below the bar strip (layout coordinates): of the whole layout
+ * (its bounding box), of one output, or of the output at or closest to a
+ * point of the layout.
+ */
 void cl_server_work_area(struct cl_server *server, struct wlr_box *box);
+void cl_output_work_area(struct cl_output *output, struct wlr_box *box);
+void cl_server_work_area_at(struct cl_server *server, double lx, double ly, struct wlr_box *box);
+/* OUTPUT's bar strip (layout coordinates); false when it is not in the layout. */
+bool cl_output_strip_box(struct cl_output *output, struct wlr_box *box);
 void cl_outputs_update_strip(struct cl_server *server);
-/* PNG of the first output's last frame; 0 or -errno. */
-int cl_output_screenshot(struct cl_server *server, const char *path);
+/* PNG of an output's last frame (OUTPUT_NAME, or NULL: the first); 0 or -errno. */
+int cl_output_screenshot(struct cl_server *server, const char *path, const char *output_name);
+/*
+ * Test-only (headless with --test-input, else -EPERM): add a headless output
+ * of WIDTH x HEIGHT (placed right of the others by the layout), or remove
+ * output NAME (never the last).  0 or -errno.
+ */
+#define CL_TEST_MAX_OUTPUTS 4
+int cl_output_test_add(struct cl_server *server, int width, int height);
+int cl_output_test_remove(struct cl_server *server, const char *name);
 /* Show SURFACE (trusted bar) in the strip instead of the fallback; NULL: fallback. */
 void cl_outputs_set_bar_surface(struct cl_server *server, struct wlr_surface *surface);
 /* Whether SURFACE may become the bar (it has no other role). */
@@ -369,6 +385,8 @@ int cl_input_test_key(struct cl_server *server, const char *keysym_name);
 int cl_input_test_type(struct cl_server *server, const char *utf8);
 int cl_input_test_move(struct cl_server *server, double x, double y);
 int cl_input_test_click(struct cl_server *server, uint32_t button);
+/* Press or release BUTTON alone (-EALREADY: already pressed, -ENOENT: not pressed). */
+int cl_input_test_button(struct cl_server *server, uint32_t button, bool pressed);
 void cl_input_finish(struct cl_server *server);
 /* Interactive move (edges 0) or resize of VIEW with the pointer (client request). */
 void cl_input_begin_grab(struct cl_view *view, bool resize, uint32_t edges);
@@ -378,13 +396,15 @@ void cl_input_view_gone(struct cl_view *view);
 void cl_input_update_pointer_focus(struct cl_server *server);
 
 /*
- * selection.c: clipboard and primary selection kept per level (called by
- * cl_input_init/cl_input_finish); drags carrying data are refused.
+ * selection.c: clipboard, primary selection and drag-and-drop kept per level
+ * (called by cl_input_init/cl_input_finish).
  */
 void cl_selection_init(struct cl_server *server);
 void cl_selection_finish(struct cl_server *server);
 /* Keyboard focus changed: offer the seat the focused level's selections. */
 void cl_selection_focus_changed(struct cl_server *server);
+/* A drag runs and may offer its data to SURFACE (a client of the drag's level). */
+bool cl_selection_drag_accepts(struct cl_server *server, struct wlr_surface *surface);
 
 /* shell.c: zcloison_shell_v1 for the trusted client; view.c reports changes. */
 int cl_shell_create(struct cl_server *server);

@@ -241,19 +241,28 @@ void cl_view_get_insets(const struct cl_view *view, int *left, int *top, int *ri
 		*bottom = b;
 }
 
-static void work_area(struct cl_server *server, struct wlr_box *box)
+/* Outer frame size for the current content. */
+static void view_outer_size(const struct cl_view *view, int *w, int *h);
+
+/*
+ * The work area of the output holding the centre of a frame at (x, y) of
+ * VIEW's current size (or the output closest to it): a window lives on one
+ * output and keeps off that output's strip, so off every strip.
+ */
+static void work_area_for(const struct cl_view *view, int x, int y, struct wlr_box *box)
 {
-	cl_server_work_area(server, box);
-	if (box->width <= 0 || box->height <= 0) {
-		/* No output yet: a sane default so that nothing divides by zero. */
-		box->x = 0;
-		box->y = CL_BAR_HEIGHT;
-		box->width = 1280;
-		box->height = 720 - CL_BAR_HEIGHT;
-	}
+	int w, h;
+
+	view_outer_size(view, &w, &h);
+	cl_server_work_area_at(view->server, x + w / 2.0, y + h / 2.0, box);
 }
 
-/* Outer frame size for the current content. */
+/* The work area of the output VIEW is on. */
+static void view_work_area(const struct cl_view *view, struct wlr_box *box)
+{
+	work_area_for(view, view->x, view->y, box);
+}
+
 static void view_outer_size(const struct cl_view *view, int *w, int *h)
 {
 	int l, t, r, b;
@@ -299,7 +308,7 @@ void cl_view_move(struct cl_view *view, int x, int y)
 
 	if (!view)
 		return;
-	work_area(view->server, &wa);
+	work_area_for(view, x, y, &wa);
 	view_outer_size(view, &w, &h);
 	view->x = clamp_int(x, wa.x, wa.x + wa.width - w);
 	view->y = clamp_int(y, wa.y, wa.y + wa.height - h);
@@ -313,7 +322,7 @@ void cl_view_resize(struct cl_view *view, int width, int height)
 
 	if (!view || !view_xdg(view) || view_xdg(view)->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL)
 		return;
-	work_area(view->server, &wa);
+	view_work_area(view, &wa);
 	cl_view_get_insets(view, &l, &t, &r, &b);
 	width = clamp_int(width, 1, wa.width - l - r);
 	height = clamp_int(height, 1, wa.height - t - b);
@@ -448,13 +457,19 @@ static void view_place_initial(struct cl_view *view)
 {
 	struct wlr_box wa;
 	int k = (int)(view->id % CASCADE_STEPS);
+	struct wlr_cursor *cursor = view->server->cursor;
 
-	work_area(view->server, &wa);
+	/* On the output under the pointer (the one the user works on). */
+	if (cursor)
+		cl_server_work_area_at(view->server, cursor->x, cursor->y, &wa);
+	else
+		cl_server_work_area(view->server, &wa);
 	cl_view_move(view, wa.x + CASCADE_STEP * (k + 1), wa.y + CASCADE_STEP * k);
 }
 
 static void view_set_maximized(struct cl_view *view, bool on);
 static void view_set_fullscreen(struct cl_view *view, bool on);
+static void fill_work_area(struct cl_view *view);
 
 static bool same_client(struct cl_view *a, struct cl_view *b)
 {
@@ -479,18 +494,16 @@ static void handle_map(struct wl_listener *listener, void *data)
 		return;
 	}
 	if (view->maximized || view->fullscreen) {
-		struct wlr_box wa;
-
-		work_area(server, &wa);
-		view->x = wa.x;
-		view->y = wa.y;
+		/* On the output under the pointer, like any new window, filling it. */
+		view_place_initial(view);
+		fill_work_area(view);
 	} else {
 		struct wlr_box wa;
 		int l, t, r, b;
 
 		view_place_initial(view);
 		/* Larger than the work area: ask for a size that fits. */
-		work_area(server, &wa);
+		view_work_area(view, &wa);
 		cl_view_get_insets(view, &l, &t, &r, &b);
 		if (view->content.width > wa.width - l - r ||
 		    view->content.height > wa.height - t - b)
@@ -671,7 +684,7 @@ static void fill_work_area(struct cl_view *view)
 	struct wlr_box wa;
 	int l, t, r, b;
 
-	work_area(view->server, &wa);
+	view_work_area(view, &wa);
 	cl_view_get_insets(view, &l, &t, &r, &b);
 	view->x = wa.x;
 	view->y = wa.y;
@@ -932,7 +945,17 @@ static void create_toplevel(struct cl_server *server, struct wlr_xdg_surface *xd
 			cl_view_set_core_role(view, role);
 		return;
 	}
-	/* So is the wish to start maximised or fullscreen: in the first configure. */
+	/*
+	 * So is the wish to start maximised or fullscreen: in the first
+	 * configure, sized for the output under the pointer (where it maps).
+	 */
+	if (server->cursor) {
+		struct wlr_box wa;
+
+		cl_server_work_area_at(server, server->cursor->x, server->cursor->y, &wa);
+		view->x = wa.x;
+		view->y = wa.y;
+	}
 	if (xdg->toplevel->requested.fullscreen)
 		view_set_fullscreen(view, true);
 	else if (xdg->toplevel->requested.maximized)
@@ -980,9 +1003,15 @@ static void popup_check_size(struct cl_popup *popup)
 	struct wlr_box wa, ext = {0};
 	bool ok;
 
+	struct cl_view *view;
+
 	if (!popup->tree || !popup->xdg_surface->surface)
 		return;
-	work_area(popup->server, &wa);
+	view = popup_root_view(popup->server, popup->xdg_surface);
+	if (view)
+		view_work_area(view, &wa);
+	else
+		cl_server_work_area(popup->server, &wa);
 	wlr_surface_get_extends(popup->xdg_surface->surface, &ext);
 	ok = ext.width <= wa.width && ext.height <= wa.height;
 	wlr_scene_node_set_enabled(&popup->tree->node, ok);
@@ -996,7 +1025,11 @@ static void popup_unconstrain(struct cl_popup *popup, struct cl_view *view)
 
 	if (!xp)
 		return;
-	work_area(popup->server, &wa);
+	/* The work area of the output its window is on. */
+	if (view)
+		view_work_area(view, &wa);
+	else
+		cl_server_work_area(popup->server, &wa);
 	/*
 	 * The box is in the root toplevel's surface coordinates: its window
 	 * geometry origin (the xdg node) is at (lx, ly) in the layout.
@@ -1245,7 +1278,13 @@ struct cl_view *cl_view_at(struct cl_server *server, double lx, double ly,
 		*sx = 0;
 	if (sy)
 		*sy = 0;
-	node = wlr_scene_node_at(&server->scene->node, lx, ly, &nx, &ny);
+	/*
+	 * The core layer, then the windows: never a drag icon (drawn between
+	 * them, under the pointer), so that a drag sees the window below it.
+	 */
+	node = wlr_scene_node_at(&server->layer_core->node, lx, ly, &nx, &ny);
+	if (!node)
+		node = wlr_scene_node_at(&server->layer_views->node, lx, ly, &nx, &ny);
 	if (!node)
 		return NULL;
 	if (node->type == WLR_SCENE_NODE_SURFACE) {
@@ -1331,16 +1370,11 @@ static void dialog_work_area(struct cl_server *server, struct wlr_box *box)
 {
 	struct cl_output *output;
 
-	work_area(server, box);
 	wl_list_for_each (output, &server->outputs, link) {
-		struct wlr_box *ob =
-		        wlr_output_layout_get_box(server->output_layout, output->wlr_output);
-
-		if (ob && ob->width > 0 && ob->height > CL_BAR_HEIGHT)
-			*box = (struct wlr_box){ob->x, ob->y + CL_BAR_HEIGHT, ob->width,
-			                        ob->height - CL_BAR_HEIGHT};
-		break;
+		cl_output_work_area(output, box);
+		return;
 	}
+	cl_server_work_area(server, box);
 }
 
 /* Ask for a new size only when it differs from the last one asked. */
