@@ -576,6 +576,42 @@ c_click_dialog() {
 	return $rc
 }
 
+# A cage's 64x64 cursor image: shown over its own window, withheld while it
+# would reach over the dialog.
+c_cursor_over_dialog() {
+	start_client K alpha --title Cursor --colour 808080 --size 600x500 \
+		--cursor 64,64,0,0 --cursor-colour ff00ff
+	wait_until 100 is_mapped title:Cursor || {
+		MSG="the window never mapped"
+		return 1
+	}
+	id=$(wfield title:Cursor id)
+	ctl focus "$id" >/dev/null 2>&1 && wait_until 30 is_focused title:Cursor || {
+		MSG="cannot focus it"
+		return 1
+	}
+	# shellcheck disable=SC2046
+	set -- $(q geometry role:dialog) $(q geometry title:Cursor)
+	# Away from the dialog first: the cursor image is there.
+	ctl input move $(($5 + 20)) $(($6 + $8 - 80)) >/dev/null
+	sleep 0.3
+	stable_shot cursor-away || return 1
+	away=$("$PNGPIX" "$T/cursor-away.png" --count-same ff00ff --tolerance 8 $(($5 + 20)) $(($6 + $8 - 80)) $(($5 + 84)) $(($6 + $8 - 16)))
+	# 20 px left of the dialog's frame: the image would reach 44 px into it.
+	px=$(($1 - CORE_BORDER - 20))
+	py=$(($2 + 60))
+	ctl input move "$px" "$py" >/dev/null
+	sleep 0.3
+	stable_shot cursor-near || return 1
+	near=$("$PNGPIX" "$T/cursor-near.png" --count-same ff00ff --tolerance 8 "$px" "$py" $((px + 64)) $((py + 64)))
+	MSG="magenta cursor pixels: $away away from the dialog, $near at $px,$py next to it"
+	stop_pid "$PID_K"
+	if [ "${away:-0}" -lt 1000 ] || [ "${near:-1}" != 0 ]; then
+		keep_shot cursor-near "$T/cursor-near.png" "$MSG"
+		return 1
+	fi
+}
+
 # --- checks: secure attention -----------------------------------------------------
 
 c_sak_to_bar() {
@@ -848,6 +884,7 @@ run_all() {
 		c_click_behind
 	check "a focused fullscreen cage window stays below the dialog" c_fullscreen_behind
 	check "a click reaches the dialog and focuses it again" c_click_dialog
+	check "a cage's cursor image never reaches over the dialog" c_cursor_over_dialog
 	check "Super+Escape: keyboard to the bar, secure_attention sent, Escape not delivered" \
 		c_sak_to_bar
 	check "release_focus gives the focus back to the window focused before" c_release
