@@ -10,8 +10,10 @@
  *               allocator, scene, output layout, seat, protocols
  *   output.c    outputs, frames, the bar strip, screenshot buffers
  *   clients.c   per-cage listening sockets, client tagging, global filter
- *   view.c      xdg toplevels and popups: placement, limits, focus
+ *   view.c      xdg toplevels and popups: placement, limits, focus; the
+ *               core views (the bar's toplevel, trusted dialogs)
  *   frame.c     server-side frame: border rects and the title buffer
+ *   coreframe.c the hatched core frame around the bar's trusted dialogs
  *   input.c     keyboard, pointer, secure attention key, synthetic input
  *   ctl.c       the control socket (JSON) used by cloison-ctl
  */
