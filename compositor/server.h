@@ -107,6 +107,9 @@ struct cl_output {
 	const ClLevel *strip_level;           /* level the label shows */
 	int strip_width;                      /* strip width the label was made for */
 	struct wlr_buffer *last_frame;        /* locked copy of the last committed frame */
+	bool scene_scanout;                   /* the scene showed the last frame by scan-out */
+	uint64_t frames;                      /* frames committed */
+	uint64_t first_frame_usec;            /* CLOCK_MONOTONIC of the first one */
 	struct wl_listener frame;
 	struct wl_listener commit;
 	struct wl_listener destroy;
@@ -320,6 +323,10 @@ void cl_outputs_set_bar_surface(struct cl_server *server, struct wlr_surface *su
 /* Whether SURFACE may become the bar (it has no other role). */
 bool cl_output_surface_can_be_bar(struct wlr_surface *surface);
 void cl_outputs_destroy(struct cl_server *server);
+
+/* render.c */
+/* Renders and commits OUTPUT's frame, painting nothing that is hidden. */
+bool cl_render_output(struct cl_output *output, struct wlr_scene_output *scene_output);
 
 /* view.c */
 void cl_view_create(struct cl_server *server, struct wlr_xdg_surface *xdg_surface);
