@@ -29,11 +29,15 @@
  *   windows
  *     {"ok":true,"windows":[{"id":N,"cage":"alpha","level":"low",
  *      "app_id":"…","title":"…","x":N,"y":N,"width":N,"height":N,
- *      "focused":bool,"mapped":bool}, …]}
- *     Front-most first.  x, y, width, height: the client area (the xdg
- *     window geometry, inside the frame) in layout coordinates.  title and
- *     app_id are the sanitised strings, never what the client sent.  cage
- *     and level are null for a core window.
+ *      "focused":bool,"mapped":bool,"core":bool,"role":"window"}, …]}
+ *     Front-most first (the bar, the dialogs, then cage windows).  x, y,
+ *     width, height: the client area (the xdg window geometry, inside the
+ *     frame) in layout coordinates.  title and app_id are the sanitised
+ *     strings, never what the client sent.  core: a toplevel of the
+ *     trusted bar client; cage and level are null for it.  role: "window"
+ *     (a cage window), "bar", "dialog" (the bar's trusted dialog, inside
+ *     the core frame) or "none" (a core toplevel that is neither, never
+ *     shown).
  *   outputs
  *     {"ok":true,"outputs":[{"name":"HEADLESS-1","x":0,"y":0,
  *      "width":1280,"height":720,"scale":1.0,
@@ -364,6 +368,21 @@ static void view_client_box(struct cl_view *view, struct wlr_box *box)
 	box->height = view->content.height;
 }
 
+/* Stacking rank, front first: the bar, dialogs, cage windows, hidden core toplevels. */
+static int view_stack_rank(const struct cl_view *view)
+{
+	switch (view->role) {
+	case CL_ROLE_BAR:
+		return 0;
+	case CL_ROLE_DIALOG:
+		return 1;
+	case CL_ROLE_WINDOW:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
 static void cmd_windows(struct cl_server *server, JsonObject *req, struct ctl_reply *reply)
 {
 	JsonBuilder *b = reply->builder;
@@ -371,24 +390,31 @@ static void cmd_windows(struct cl_server *server, JsonObject *req, struct ctl_re
 
 	json_builder_set_member_name(b, "windows");
 	json_builder_begin_array(b);
-	wl_list_for_each (view, &server->views, link) {
-		const ClCage *cage = view->cage;
-		struct wlr_box box;
+	for (int rank = 0; rank <= 3; rank++)
+		wl_list_for_each (view, &server->views, link) {
+			const ClCage *cage = view->cage;
+			struct wlr_box box;
 
-		view_client_box(view, &box);
-		json_builder_begin_object(b);
-		add_int(b, "id", view->id);
-		add_string(b, "cage", cage ? cage->id : NULL);
-		add_string(b, "level", cage && cage->level ? cage->level->id : NULL);
-		add_string(b, "app_id", view->app_id ? view->app_id : "");
-		add_string(b, "title", view->title ? view->title : "");
-		add_box(b, &box);
-		json_builder_set_member_name(b, "focused");
-		json_builder_add_boolean_value(b, view == server->focused);
-		json_builder_set_member_name(b, "mapped");
-		json_builder_add_boolean_value(b, view->mapped);
-		json_builder_end_object(b);
-	}
+			if (view_stack_rank(view) != rank)
+				continue;
+
+			view_client_box(view, &box);
+			json_builder_begin_object(b);
+			add_int(b, "id", view->id);
+			add_string(b, "cage", cage ? cage->id : NULL);
+			add_string(b, "level", cage && cage->level ? cage->level->id : NULL);
+			add_string(b, "app_id", view->app_id ? view->app_id : "");
+			add_string(b, "title", view->title ? view->title : "");
+			add_box(b, &box);
+			json_builder_set_member_name(b, "focused");
+			json_builder_add_boolean_value(b, view == server->focused);
+			json_builder_set_member_name(b, "mapped");
+			json_builder_add_boolean_value(b, view->mapped);
+			json_builder_set_member_name(b, "core");
+			json_builder_add_boolean_value(b, view->trusted);
+			add_string(b, "role", cl_view_role_name(view));
+			json_builder_end_object(b);
+		}
 	json_builder_end_array(b);
 }
 

@@ -52,11 +52,17 @@ static void contrast_colour(const uint8_t bg[3], uint8_t fg[3])
 	fg[0] = fg[1] = fg[2] = v;
 }
 
+/* The bar as a toplevel is shown: mapped, and fits in the strip. */
+static bool bar_view_shown(struct cl_server *server)
+{
+	return server->bar_view && server->bar_view->mapped && !server->bar_view->bar_too_large;
+}
+
 static struct cl_output *output_holding_bar(struct cl_server *server)
 {
 	struct cl_output *output;
 
-	if (!server->bar_surface)
+	if (!server->bar_surface && !bar_view_shown(server))
 		return NULL;
 	/* The bar sits on the first output. */
 	wl_list_for_each (output, &server->outputs, link)
@@ -161,13 +167,28 @@ static void restack_core(struct cl_server *server)
 	}
 	if (server->bar_node)
 		wlr_scene_node_lower_to_bottom(server->bar_node);
+	if (server->bar_view && server->bar_view->tree)
+		wlr_scene_node_lower_to_bottom(&server->bar_view->tree->node);
+	/* Dialogs below the bar and the strips: nothing of theirs covers them. */
+	if (server->layer_dialogs)
+		wlr_scene_node_lower_to_bottom(&server->layer_dialogs->node);
 }
 
 void cl_outputs_update_strip(struct cl_server *server)
 {
-	struct cl_output *output;
-	struct cl_output *holder = output_holding_bar(server);
+	struct cl_output *output, *holder;
 
+	if (server->bar_view) {
+		/* The bar toplevel follows the first output's strip (it may hide). */
+		wl_list_for_each (output, &server->outputs, link) {
+			struct wlr_box strip;
+
+			if (cl_output_strip_box(output, &strip))
+				cl_view_place_bar(server, &strip);
+			break;
+		}
+	}
+	holder = output_holding_bar(server);
 	wl_list_for_each (output, &server->outputs, link)
 		output_update_strip(output);
 	if (server->bar_node && holder) {
