@@ -55,8 +55,13 @@ struct child {
 	enum slot_state state;
 	pid_t pid;
 	uint32_t id;
-	int errfd; /* read end of the close-on-exec error pipe while SLOT_PENDING */
-	int err;   /* errno of a failed exec */
+	/*
+	 * Read end of the close-on-exec error pipe; only meaningful while
+	 * SLOT_PENDING (free slots are left zeroed: writing -1 into every one
+	 * at startup would fault in the whole table before the main command).
+	 */
+	int errfd;
+	int err; /* errno of a failed exec */
 };
 
 enum stdio_mode {
@@ -147,6 +152,12 @@ __attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt,
 
 /* ---- children ---------------------------------------------------------- */
 
+/* close_range(2) through syscall(): musl 1.2 has no wrapper for it. */
+static int close_fds(unsigned int first, unsigned int last)
+{
+	return (int)syscall(SYS_close_range, first, last, 0);
+}
+
 /* In a child after fork(): default dispositions, nothing blocked. */
 static void child_reset_signals(void)
 {
@@ -194,9 +205,9 @@ static _Noreturn void child_exec(int errfd, enum stdio_mode mode, const int fds[
 		close(fd);
 	}
 	/* 0, 1 and 2 are always open in the init, so errfd >= 3. */
-	if (errfd > 3 && close_range(3, (unsigned int)errfd - 1, 0) < 0)
+	if (errfd > 3 && close_fds(3, (unsigned int)errfd - 1) < 0)
 		child_fail(errfd, errno);
-	if (close_range((unsigned int)errfd + 1, ~0U, 0) < 0)
+	if (close_fds((unsigned int)errfd + 1, ~0U) < 0)
 		child_fail(errfd, errno);
 	child_reset_signals();
 	execvp(argv[0], argv);
@@ -443,7 +454,7 @@ static _Noreturn void dbus_child(void)
 	} else if (dup2(st.bus, 3) < 0) {
 		_exit(127);
 	}
-	if (close_range(4, ~0U, 0) < 0)
+	if (close_fds(4, ~0U) < 0)
 		_exit(127);
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 	if (setenv("LISTEN_FDS", "1", 1) < 0 || setenv("LISTEN_PID", pid, 1) < 0)
@@ -932,8 +943,6 @@ int main(int argc, char **argv)
 	/* Only as the cage's pid 1: the tests also run the init outside a cage. */
 	if (st.pid1)
 		scope_cage();
-	for (i = 0; i <= MAX_CHILDREN; i++)
-		children[i].errfd = -1;
 
 	/* The main command first: the cold start is on the clock. */
 	if (cmd) {
