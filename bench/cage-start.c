@@ -47,7 +47,8 @@ static void make_socket(const char *path)
 
 /*
  * The launcher as cloison-session runs it: cl_cage_run() in a forked child,
- * with the configuration already loaded (no exec of the CLI).
+ * with the configuration already loaded and cl_cage_prepare() done once in
+ * this process (no exec of the CLI).
  */
 static double run_library_once(const ClConfig *config, double *first)
 {

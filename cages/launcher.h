@@ -26,9 +26,9 @@
  * Probe, once per process, what every cage start needs from the host:
  * bubblewrap is installed, user namespaces are enabled and, when running as
  * root, the unprivileged account bwrap runs as.  cl_cage_run() calls it
- * itself; a long-running caller that forks a launcher per cage
- * (cloison-session) calls it once at start-up, so that each fork inherits
- * the result.  When a cage then fails to start, the launcher probes the host
+ * itself; a long-running caller that forks a launcher per cage (as
+ * cloison-session is to) calls it once at start-up, so that each fork
+ * inherits the result.  When a cage then fails to start, the launcher probes the host
  * again to explain why.  Returns false (error set, naming the remedy) when
  * this host cannot run cages.
  */
