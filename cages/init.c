@@ -55,8 +55,13 @@ struct child {
 	enum slot_state state;
 	pid_t pid;
 	uint32_t id;
-	int errfd; /* read end of the close-on-exec error pipe while SLOT_PENDING */
-	int err;   /* errno of a failed exec */
+	/*
+	 * Read end of the close-on-exec error pipe; only meaningful while
+	 * SLOT_PENDING (free slots are left zeroed: writing -1 into every one
+	 * at startup would fault in the whole table before the main command).
+	 */
+	int errfd;
+	int err; /* errno of a failed exec */
 };
 
 enum stdio_mode {
@@ -147,6 +152,12 @@ __attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt,
 
 /* ---- children ---------------------------------------------------------- */
 
+/* close_range(2) through syscall(): musl 1.2 has no wrapper for it. */
+static int close_fds(unsigned int first, unsigned int last)
+{
+	return (int)syscall(SYS_close_range, first, last, 0);
+}
+
 /* In a child after fork(): default dispositions, nothing blocked. */
 static void child_reset_signals(void)
 {
@@ -173,8 +184,79 @@ static _Noreturn void child_fail(int errfd, int err)
 }
 
 /*
+ * execve(path), and a file the kernel cannot run (ENOEXEC: no #! line)
+ * through /bin/sh, as glibc's execvp() does and musl's does not.  Returns
+ * only on failure, errno set.
+ */
+static void exec_file(const char *path, char *const argv[])
+{
+	char *sh_argv[CL_INIT_MAX_ARGS + 2];
+	size_t n = 0;
+
+	execve(path, argv, environ);
+	if (errno != ENOEXEC)
+		return;
+	while (argv[n])
+		n++;
+	if (n > CL_INIT_MAX_ARGS) {
+		errno = E2BIG;
+		return;
+	}
+	sh_argv[0] = (char *)"/bin/sh";
+	sh_argv[1] = (char *)path;
+	/* argv[1..n], with its terminating NULL (n >= 1: argv[0] is there). */
+	memcpy(sh_argv + 2, argv + 1, n * sizeof(*argv));
+	execve("/bin/sh", sh_argv, environ);
+	errno = ENOEXEC;
+}
+
+/*
+ * execvp() with glibc's semantics whichever libc the init is linked with:
+ * a name without a slash is looked up in $PATH (default "/bin:/usr/bin"; an
+ * empty entry is the current directory), EACCES is reported if some
+ * candidate had it and none ran, any error other than ENOENT, ENOTDIR and
+ * EACCES stops the search.  No allocation: it runs in a vfork() child.
+ */
+static void exec_command(char *const argv[])
+{
+	const char *file = argv[0], *path = getenv("PATH"), *p, *end;
+	size_t file_len = strlen(file), dir_len;
+	char buf[4096];
+	bool eacces = false;
+
+	if (strchr(file, '/')) {
+		exec_file(file, argv);
+		return;
+	}
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (p = path;; p = end + 1) {
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		dir_len = (size_t)(end - p);
+		if (dir_len + 1 + file_len + 1 > sizeof(buf)) {
+			errno = ENAMETOOLONG;
+		} else {
+			memcpy(buf, p, dir_len);
+			if (dir_len)
+				buf[dir_len++] = '/';
+			memcpy(buf + dir_len, file, file_len + 1);
+			exec_file(buf, argv);
+		}
+		if (errno == EACCES)
+			eacces = true;
+		else if (errno != ENOENT && errno != ENOTDIR && errno != ENAMETOOLONG)
+			return;
+		if (!*end)
+			break;
+	}
+	errno = eacces ? EACCES : ENOENT;
+}
+
+/*
  * In the child: new session, stdio, every other descriptor closed (errfd is
- * close-on-exec), then execvp().  Errors go to errfd as an errno.
+ * close-on-exec), then exec_command().  Errors go to errfd as an errno.
  */
 static _Noreturn void child_exec(int errfd, enum stdio_mode mode, const int fds[3],
                                  char *const argv[])
@@ -194,12 +276,12 @@ static _Noreturn void child_exec(int errfd, enum stdio_mode mode, const int fds[
 		close(fd);
 	}
 	/* 0, 1 and 2 are always open in the init, so errfd >= 3. */
-	if (errfd > 3 && close_range(3, (unsigned int)errfd - 1, 0) < 0)
+	if (errfd > 3 && close_fds(3, (unsigned int)errfd - 1) < 0)
 		child_fail(errfd, errno);
-	if (close_range((unsigned int)errfd + 1, ~0U, 0) < 0)
+	if (close_fds((unsigned int)errfd + 1, ~0U) < 0)
 		child_fail(errfd, errno);
 	child_reset_signals();
-	execvp(argv[0], argv);
+	exec_command(argv);
 	child_fail(errfd, errno);
 }
 
@@ -443,7 +525,7 @@ static _Noreturn void dbus_child(void)
 	} else if (dup2(st.bus, 3) < 0) {
 		_exit(127);
 	}
-	if (close_range(4, ~0U, 0) < 0)
+	if (close_fds(4, ~0U) < 0)
 		_exit(127);
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 	if (setenv("LISTEN_FDS", "1", 1) < 0 || setenv("LISTEN_PID", pid, 1) < 0)
@@ -932,8 +1014,6 @@ int main(int argc, char **argv)
 	/* Only as the cage's pid 1: the tests also run the init outside a cage. */
 	if (st.pid1)
 		scope_cage();
-	for (i = 0; i <= MAX_CHILDREN; i++)
-		children[i].errfd = -1;
 
 	/* The main command first: the cold start is on the clock. */
 	if (cmd) {

@@ -148,25 +148,61 @@ static bool resolve_account(Account *acc, GError **error)
 
 /* ---- checks with remedies ------------------------------------------------ */
 
+/*
+ * Whether a sysctl file holds "0".  Plain system calls: this runs on every
+ * cage start, in a freshly forked process where GLib's stdio-based file
+ * reading costs page faults.
+ */
+static bool sysctl_is_zero(const char *path)
+{
+	_cleanup_free_ char *value = NULL;
+	size_t len = 0;
+
+	return cl_read_file_bounded(AT_FDCWD, path, 32, &value, &len) == 0 &&
+	       g_strcmp0(g_strstrip(value), "0") == 0;
+}
+
 static bool check_host(GError **error)
 {
-	g_autofree char *max_ns = NULL, *clone = NULL;
-
 	if (access(CL_CAGE_BWRAP_PATH, X_OK) < 0)
 		return fail(error,
 		            _("bubblewrap is not installed (%s: %s): run tools/install-deps, or "
 		              "apt-get install bubblewrap"),
 		            CL_CAGE_BWRAP_PATH, g_strerror(errno));
-	if (g_file_get_contents("/proc/sys/user/max_user_namespaces", &max_ns, NULL, NULL) &&
-	    g_strcmp0(g_strstrip(max_ns), "0") == 0)
+	if (sysctl_is_zero("/proc/sys/user/max_user_namespaces"))
 		return fail(error, _("user namespaces are disabled "
 		                     "(/proc/sys/user/max_user_namespaces is 0): enable them "
 		                     "with “sysctl -w user.max_user_namespaces=15000”"));
-	if (g_file_get_contents("/proc/sys/kernel/unprivileged_userns_clone", &clone, NULL, NULL) &&
-	    g_strcmp0(g_strstrip(clone), "0") == 0)
+	if (sysctl_is_zero("/proc/sys/kernel/unprivileged_userns_clone"))
 		return fail(error, _("unprivileged user namespaces are disabled "
 		                     "(/proc/sys/kernel/unprivileged_userns_clone is 0): enable "
 		                     "them with “sysctl -w kernel.unprivileged_userns_clone=1”"));
+	return true;
+}
+
+/*
+ * Facts about the host that do not depend on the cage: bubblewrap is there,
+ * user namespaces are enabled, and (as root) the account bwrap runs as.
+ * Probed once per process: see cl_cage_prepare().
+ */
+static struct {
+	bool probed;
+	uid_t euid; /* probed for this effective uid */
+	Account acc;
+} host;
+
+bool cl_cage_prepare(GError **error)
+{
+	Account acc;
+
+	if (host.probed && host.euid == geteuid())
+		return true;
+	host.probed = false;
+	if (!check_host(error) || !resolve_account(&acc, error))
+		return false;
+	host.acc = acc;
+	host.euid = geteuid();
+	host.probed = true;
 	return true;
 }
 
@@ -242,6 +278,11 @@ static void launcher_init(Launcher *l)
 	        .listen_fd = -1,
 	        .next_id = FIRST_CLIENT_ID,
 	};
+}
+
+/* What only the running cage needs: made after bwrap is started. */
+static void launcher_init_tables(Launcher *l)
+{
 	l->clients = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 	                                   (GDestroyNotify)exec_client_free);
 	l->apps = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -297,15 +338,9 @@ static void write_state(Launcher *l, const char *state, const char *reason)
 
 static bool open_runtime(Launcher *l, GError **error)
 {
-	_cleanup_close_ int runtime_fd = -1;
-
-	l->runtime = cl_paths_xdg_runtime_dir(error);
-	if (!l->runtime)
-		return false;
-	runtime_fd = cl_paths_ensure_runtime(l->runtime, error);
-	if (runtime_fd < 0)
-		return false;
-	l->cage_run_fd = cl_paths_ensure_cage_runtime(runtime_fd, l->cage->id, error);
+	/* Checked (set, absolute, ours, private) by cl_paths_open_cage_runtime(). */
+	l->runtime = g_strdup(g_getenv("XDG_RUNTIME_DIR"));
+	l->cage_run_fd = cl_paths_open_cage_runtime(l->runtime, l->cage->id, error);
 	if (l->cage_run_fd < 0)
 		return false;
 	l->cage_dir = g_build_filename(l->runtime, "cloison", "cages", l->cage->id, NULL);
@@ -1061,14 +1096,18 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 	int result = CL_CAGE_EXIT_LAUNCHER;
 	g_autofree char *passwd = NULL, *hosts = NULL, *hostname = NULL;
 	g_autofree char *reason = NULL;
+	bool prepared;
 	pid_t pid;
 
 	launcher_init(&l);
 	cl_sandbox_init(&sb);
 	l.config = config;
 	l.cage = find_cage(config, cage_id, &error);
-	if (!l.cage || !check_host(&error) || !resolve_account(&l.acc, &error) ||
-	    !open_runtime(&l, &error) || !open_sockets(&l, &error) || !open_data(&l, &error) ||
+	prepared = host.probed && host.euid == geteuid();
+	if (!l.cage || !cl_cage_prepare(&error))
+		goto out;
+	l.acc = host.acc;
+	if (!open_runtime(&l, &error) || !open_sockets(&l, &error) || !open_data(&l, &error) ||
 	    !open_init(&l, &error))
 		goto out;
 	l.session_mode = command == NULL;
@@ -1208,6 +1247,7 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 		cl_debug("cage %s: no user bus; limits through rlimits", l.cage->id);
 	}
 
+	launcher_init_tables(&l);
 	l.loop = g_main_loop_new(NULL, FALSE);
 	l.child_source = g_child_watch_add(pid, handle_child_exit, &l);
 	l.ctl_source = g_unix_fd_add(l.ctl_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, handle_ctl, &l);
@@ -1257,6 +1297,13 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 		                        : g_strdup(_("bwrap failed before the cage started"));
 	}
 	if (l.cage_pid < 0) {
+		g_autoptr(GError) why = NULL;
+
+		/* Host facts probed before this run may no longer hold: say so. */
+		if (prepared && !check_host(&why)) {
+			g_autofree char *msg = cl_log_escape(why->message, 4096);
+			cl_error("%s", msg);
+		}
 		write_state(&l, "failed", reason);
 		cl_error("cage %s did not start: %s (see bwrap's message above; if it is about "
 		         "namespaces, see README.md, Troubleshooting)",

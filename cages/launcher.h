@@ -5,6 +5,8 @@
  */
 #pragma once
 
+#include <glib.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -19,6 +21,18 @@
 #define CL_CAGE_CONTROL    "control"
 #define CL_CAGE_LOCK       "lock"
 #define CL_CAGE_STATE      "state"
+
+/*
+ * Probe, once per process, what every cage start needs from the host:
+ * bubblewrap is installed, user namespaces are enabled and, when running as
+ * root, the unprivileged account bwrap runs as.  cl_cage_run() calls it
+ * itself; a long-running caller that forks a launcher per cage (as
+ * cloison-session is to) calls it once at start-up, so that each fork
+ * inherits the result.  When a cage then fails to start, the launcher probes the host
+ * again to explain why.  Returns false (error set, naming the remedy) when
+ * this host cannot run cages.
+ */
+bool cl_cage_prepare(GError **error);
 
 /*
  * Run cage_id.  With a command: run it inside and return its exit status

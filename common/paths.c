@@ -321,6 +321,35 @@ int cl_paths_ensure_cage_runtime(int runtime_fd, const char *cage, GError **erro
 	return cl_mkdir_secure_at(cages_fd, cage, cage_path, error);
 }
 
+int cl_paths_open_cage_runtime(const char *xdg_runtime_dir, const char *cage, GError **error)
+{
+	_cleanup_close_ int runtime_fd = -1;
+	_cleanup_close_ int cloison_fd = -1;
+	_cleanup_close_ int cages_fd = -1;
+	g_autofree char *cloison = NULL;
+	g_autofree char *cages = NULL;
+	g_autofree char *cage_path = NULL;
+	int r;
+
+	r = check_cage_id(cage, error);
+	if (r < 0)
+		return r;
+	runtime_fd = open_runtime_dir(xdg_runtime_dir, error);
+	if (runtime_fd < 0)
+		return runtime_fd;
+
+	cloison = g_build_filename(xdg_runtime_dir, "cloison", NULL);
+	cloison_fd = cl_mkdir_secure_at(runtime_fd, "cloison", cloison, error);
+	if (cloison_fd < 0)
+		return cloison_fd;
+	cages = g_build_filename(cloison, "cages", NULL);
+	cages_fd = cl_mkdir_secure_at(cloison_fd, "cages", cages, error);
+	if (cages_fd < 0)
+		return cages_fd;
+	cage_path = g_build_filename(cages, cage, NULL);
+	return cl_mkdir_secure_at(cages_fd, cage, cage_path, error);
+}
+
 char *cl_paths_socket(const char *xdg_runtime_dir, const char *cage, const char *which,
                       GError **error)
 {

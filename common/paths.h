@@ -43,6 +43,14 @@ int cl_paths_ensure_runtime(const char *xdg_runtime_dir, GError **error);
 int cl_paths_ensure_cage_runtime(int runtime_fd, const char *cage, GError **error);
 
 /*
+ * Check xdg_runtime_dir and create (or check) cloison/, cloison/cages/ and
+ * cloison/cages/CAGE in it, with the same checks as the two functions above,
+ * but without cloison/core/ and each directory checked once.  Returns the
+ * fd of the cage's directory.  For the cage launcher, on every cage start.
+ */
+int cl_paths_open_cage_runtime(const char *xdg_runtime_dir, const char *cage, GError **error);
+
+/*
  * Path of a cage socket: XDG_RUNTIME_DIR/cloison/cages/CAGE/WHICH, or of the
  * control socket when cage is NULL (XDG_RUNTIME_DIR/cloison/core/ctl).
  * Fails (NULL) if the result does not fit in sockaddr_un.sun_path.

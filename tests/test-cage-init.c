@@ -758,6 +758,33 @@ static void test_exec_missing(Fixture *f, gconstpointer data G_GNUC_UNUSED)
 	assert_no_orphans();
 }
 
+/* A file without a #! line runs through /bin/sh, with its arguments (as glibc's execvp). */
+static void test_exec_no_shebang(Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("cloison-test-init-XXXXXX", &error);
+	g_autofree char *script = NULL;
+	const char *argv[] = {NULL, "6", NULL};
+	int status;
+
+	g_assert_no_error(error);
+	script = g_build_filename(dir, "script", NULL);
+	g_assert_true(g_file_set_contents(script, "exit \"$1\"\n", -1, NULL));
+	g_assert_no_errno(chmod(script, 0755));
+	argv[0] = script;
+	if (start_init(f, NULL) && expect_ready(f)) {
+		send_exec(f, 9, argv, NULL);
+		status = expect_started_exited(f, 9);
+		g_assert_true(WIFEXITED(status));
+		g_assert_cmpint(WEXITSTATUS(status), ==, 6);
+		send_stop(f);
+		g_assert_cmpint(init_exit_code(f, TIMEOUT_MS), ==, 0);
+		assert_no_orphans();
+	}
+	g_assert_no_errno(unlink(script));
+	g_assert_no_errno(rmdir(dir));
+}
+
 /* 1024 running children at most; the 1025th gets FAILED EAGAIN, fds closed. */
 static void test_exec_limit(Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
@@ -1537,6 +1564,7 @@ int main(int argc, char **argv)
 	add("/cage-init/exec/stdio-fds", NULL, test_exec_stdio_fds);
 	add("/cage-init/exec/default-stdio", NULL, test_exec_default_stdio);
 	add("/cage-init/exec/missing", NULL, test_exec_missing);
+	add("/cage-init/exec/no-shebang", NULL, test_exec_no_shebang);
 	add("/cage-init/exec/limit", NULL, test_exec_limit);
 	add("/cage-init/closed-stdin", NULL, test_closed_stdin);
 	add("/cage-init/not-dumpable", NULL, test_not_dumpable);

@@ -299,6 +299,60 @@ static void test_runtime_ensure_umask(void)
 	assert_private_dir(core);
 }
 
+/* The launcher's path: the same directories and checks, without core/. */
+static void test_runtime_open_cage(void)
+{
+	g_autoptr(TestEnv) env = test_env_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *cloison = path_in(env, "run/cloison");
+	g_autofree char *core = path_in(env, "run/cloison/core");
+	g_autofree char *cages = path_in(env, "run/cloison/cages");
+	g_autofree char *work = path_in(env, "run/cloison/cages/work");
+	g_autofree char *elsewhere = path_in(env, "elsewhere");
+	int round;
+
+	for (round = 0; round < 2; round++) {
+		_cleanup_close_ int fd = cl_paths_open_cage_runtime(env->run, "work", &error);
+
+		g_assert_no_error(error);
+		assert_fd_is(fd, work);
+		assert_private_dir(cloison);
+		assert_private_dir(cages);
+		assert_private_dir(work);
+		g_assert_false(g_file_test(core, G_FILE_TEST_EXISTS));
+	}
+
+	/* Each directory is checked: a group-writable cage directory is refused. */
+	g_assert_no_errno(chmod(work, 0770));
+	g_assert_cmpint(cl_paths_open_cage_runtime(env->run, "work", &error), ==, -EPERM);
+	assert_error_contains(error, G_FILE_ERROR_PERM, "writable by group or others");
+	assert_error_contains(error, G_FILE_ERROR_PERM, work);
+	g_clear_error(&error);
+	g_assert_no_errno(chmod(work, 0700));
+
+	/* So is a symbolic link in place of cages/. */
+	g_assert_no_errno(rename(cages, elsewhere));
+	g_assert_no_errno(symlink(elsewhere, cages));
+	g_assert_cmpint(cl_paths_open_cage_runtime(env->run, "work", &error), <, 0);
+	assert_error_contains(error, error->code, "symbolic link");
+	assert_error_contains(error, error->code, cages);
+	g_clear_error(&error);
+
+	/* An invalid cage name, before anything is created. */
+	g_assert_cmpint(cl_paths_open_cage_runtime(env->run, "../x", &error), ==, -EINVAL);
+	assert_error_contains(error, G_FILE_ERROR_INVAL, "Invalid cage name");
+	g_clear_error(&error);
+
+	/* And $XDG_RUNTIME_DIR itself. */
+	g_assert_cmpint(cl_paths_open_cage_runtime(NULL, "work", &error), ==, -ENOENT);
+	assert_error_contains(error, G_FILE_ERROR_NOENT, "XDG_RUNTIME_DIR is not set");
+	g_clear_error(&error);
+	g_assert_no_errno(chmod(env->run, 0770));
+	g_assert_cmpint(cl_paths_open_cage_runtime(env->run, "work", &error), ==, -EPERM);
+	assert_error_contains(error, G_FILE_ERROR_PERM, "XDG_RUNTIME_DIR is unsafe");
+	g_assert_no_errno(chmod(env->run, 0700));
+}
+
 static void test_runtime_cage_invalid(void)
 {
 	static const char *const names[] = {
@@ -848,6 +902,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/paths/runtime/ensure", test_runtime_ensure);
 	g_test_add_func("/paths/runtime/ensure-umask", test_runtime_ensure_umask);
 	g_test_add_func("/paths/runtime/cage-invalid", test_runtime_cage_invalid);
+	g_test_add_func("/paths/runtime/open-cage", test_runtime_open_cage);
 	g_test_add_func("/paths/mkdir/created", test_mkdir_created);
 	g_test_add_func("/paths/mkdir/tighten", test_mkdir_tighten);
 	g_test_add_func("/paths/mkdir/refuse-writable", test_mkdir_refuse_writable);
