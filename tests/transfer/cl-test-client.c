@@ -34,6 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "transferd.h"
+
+#define MAX_CONN CL_TRANSFERD_DEFAULT_MAX_CONNECTIONS
+
 #define PATH  "/org/cloison/CageTransfer1"
 #define IFACE "org.cloison.CageTransfer1"
 
@@ -424,7 +428,7 @@ static int do_abuse(char **argv)
 		}
 		char why[64];
 		snprintf(why, sizeof(why), "%d of %d connections were closed", closed, n);
-		check(closed >= n - 32 && closed > 0, "connection-limit", why);
+		check(closed >= n - MAX_CONN && closed > 0, "connection-limit", why);
 	}
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
@@ -443,7 +447,7 @@ static int do_abuse(char **argv)
 	}
 	check(alive(sock), "alive-after-unread-replies", "the broker no longer answers");
 
-	/* The connections the broker closed were freed: 32 fit again (a few
+	/* The connections the broker closed were freed: MAX_CONN fit again (a few
 	 * tries: hang-ups reach the broker asynchronously, a leak stays). */
 	{
 		int closed = 0;
@@ -452,10 +456,10 @@ static int do_abuse(char **argv)
 		for (int attempt = 0; attempt < 10; attempt++) {
 			usleep(500000);
 			closed = 0;
-			for (n = 0; n < 32; n++)
+			for (n = 0; n < MAX_CONN; n++)
 				fds[n] = raw_connect(sock);
 			usleep(300000);
-			for (int i = 0; i < 32; i++) {
+			for (int i = 0; i < MAX_CONN; i++) {
 				char c;
 
 				if (fds[i] < 0 || recv(fds[i], &c, 1, MSG_DONTWAIT) == 0)
@@ -466,7 +470,7 @@ static int do_abuse(char **argv)
 			if (closed == 0)
 				break;
 		}
-		snprintf(why, sizeof(why), "%d of 32 connections were refused", closed);
+		snprintf(why, sizeof(why), "%d of %d connections were refused", closed, MAX_CONN);
 		check(closed == 0, "closed-connections-are-freed", why);
 	}
 	return failures ? 1 : 0;
