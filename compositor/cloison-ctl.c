@@ -35,7 +35,8 @@ static const char usage_text[] =
         "Commands:\n"
         "  windows               list windows (id, cage, level, app_id, title, geometry)\n"
         "  outputs               list outputs and their work areas\n"
-        "  screenshot FILE.png   write the first output's last frame as PNG\n"
+        "  screenshot FILE.png [OUTPUT]\n"
+        "                        write an output's last frame (default the first) as PNG\n"
         "  focus ID              give the keyboard focus to window ID\n"
         "  close ID              ask window ID to close\n"
         "  quit                  stop the compositor\n"
@@ -43,9 +44,14 @@ static const char usage_text[] =
         "  input type TEXT       type UTF-8 text\n"
         "  input move X Y        move the pointer to layout coordinates X, Y\n"
         "  input click [BUTTON]  click BUTTON: left (default), right, middle or a number\n"
+        "  input press [BUTTON]  press BUTTON and hold it\n"
+        "  input release [BUTTON]\n"
+        "                        release a held BUTTON\n"
+        "  output add WxH        add a headless output (test only)\n"
+        "  output remove NAME    remove an output (test only)\n"
         "  raw JSON              send one JSON request line as given\n"
         "\n"
-        "Synthetic input works only if the compositor runs with --test-input.\n"
+        "Synthetic input and test outputs work only if the compositor runs with --test-input.\n"
         "The default socket is $XDG_RUNTIME_DIR/cloison/core/ctl.\n"
         "Exit status: 0 ok, 1 the compositor replied an error, 2 usage or connection error.\n";
 
@@ -157,7 +163,8 @@ static int build_input(JsonBuilder *b, int argc, char **argv)
 	const char *action;
 
 	if (argc < 2)
-		return usage_error("input needs an action: key, type, move or click");
+		return usage_error(
+		        "input needs an action: key, type, move, click, press or release");
 	action = argv[1];
 	json_builder_set_member_name(b, "action");
 	json_builder_add_string_value(b, action);
@@ -177,11 +184,12 @@ static int build_input(JsonBuilder *b, int argc, char **argv)
 		json_builder_add_double_value(b, x);
 		json_builder_set_member_name(b, "y");
 		json_builder_add_double_value(b, y);
-	} else if (strcmp(action, "click") == 0) {
+	} else if (strcmp(action, "click") == 0 || strcmp(action, "press") == 0 ||
+	           strcmp(action, "release") == 0) {
 		guint64 v;
 
 		if (argc > 3)
-			return usage_error("usage: input click [BUTTON]");
+			return usage_error("usage: input %s [BUTTON]", action);
 		if (argc == 3) {
 			json_builder_set_member_name(b, "button");
 			if (g_ascii_string_to_unsigned(argv[2], 10, 0, G_MAXUINT32, &v, NULL))
@@ -190,7 +198,43 @@ static int build_input(JsonBuilder *b, int argc, char **argv)
 				json_builder_add_string_value(b, argv[2]);
 		}
 	} else {
-		return usage_error("unknown input action '%s' (key, type, move or click)", action);
+		return usage_error(
+		        "unknown input action '%s' (key, type, move, click, press or release)",
+		        action);
+	}
+	return -1;
+}
+
+static int build_output(JsonBuilder *b, int argc, char **argv)
+{
+	const char *action;
+
+	if (argc < 2)
+		return usage_error("output needs an action: add or remove");
+	action = argv[1];
+	json_builder_set_member_name(b, "action");
+	json_builder_add_string_value(b, action);
+	if (strcmp(action, "add") == 0) {
+		guint64 w, h;
+		g_auto(GStrv) parts = NULL;
+
+		if (argc == 3)
+			parts = g_strsplit(argv[2], "x", 3);
+		if (!parts || g_strv_length(parts) != 2 ||
+		    !g_ascii_string_to_unsigned(parts[0], 10, 1, 100000, &w, NULL) ||
+		    !g_ascii_string_to_unsigned(parts[1], 10, 1, 100000, &h, NULL))
+			return usage_error("usage: output add WIDTHxHEIGHT");
+		json_builder_set_member_name(b, "width");
+		json_builder_add_int_value(b, (gint64)w);
+		json_builder_set_member_name(b, "height");
+		json_builder_add_int_value(b, (gint64)h);
+	} else if (strcmp(action, "remove") == 0) {
+		if (argc != 3)
+			return usage_error("usage: output remove NAME");
+		json_builder_set_member_name(b, "name");
+		json_builder_add_string_value(b, argv[2]);
+	} else {
+		return usage_error("unknown output action '%s' (add or remove)", action);
 	}
 	return -1;
 }
@@ -229,8 +273,8 @@ static char *build_request(const struct ctl_options *opts, int *status)
 		if (argc != 1)
 			r = usage_error("%s takes no argument", cmd);
 	} else if (strcmp(cmd, "screenshot") == 0) {
-		if (argc != 2) {
-			r = usage_error("usage: screenshot FILE.png");
+		if (argc != 2 && argc != 3) {
+			r = usage_error("usage: screenshot FILE.png [OUTPUT]");
 		} else {
 			/* The compositor has its own working directory. */
 			char *path = g_canonicalize_filename(argv[1], NULL);
@@ -238,6 +282,10 @@ static char *build_request(const struct ctl_options *opts, int *status)
 			json_builder_set_member_name(b, "path");
 			json_builder_add_string_value(b, path);
 			g_free(path);
+			if (argc == 3) {
+				json_builder_set_member_name(b, "output");
+				json_builder_add_string_value(b, argv[2]);
+			}
 		}
 	} else if (strcmp(cmd, "focus") == 0 || strcmp(cmd, "close") == 0) {
 		gint64 id;
@@ -250,6 +298,8 @@ static char *build_request(const struct ctl_options *opts, int *status)
 		}
 	} else if (strcmp(cmd, "input") == 0) {
 		r = build_input(b, argc, argv);
+	} else if (strcmp(cmd, "output") == 0) {
+		r = build_output(b, argc, argv);
 	} else {
 		r = usage_error("unknown command '%s'", cmd);
 	}

@@ -29,19 +29,24 @@
  *   windows
  *     {"ok":true,"windows":[{"id":N,"cage":"alpha","level":"low",
  *      "app_id":"…","title":"…","x":N,"y":N,"width":N,"height":N,
- *      "focused":bool,"mapped":bool}, …]}
- *     Front-most first.  x, y, width, height: the client area (the xdg
- *     window geometry, inside the frame) in layout coordinates.  title and
- *     app_id are the sanitised strings, never what the client sent.  cage
- *     and level are null for a core window.
+ *      "focused":bool,"mapped":bool,"core":bool,"role":"window"}, …]}
+ *     Front-most first (the bar, the dialogs, then cage windows).  x, y,
+ *     width, height: the client area (the xdg window geometry, inside the
+ *     frame) in layout coordinates.  title and app_id are the sanitised
+ *     strings, never what the client sent.  core: a toplevel of the
+ *     trusted bar client; cage and level are null for it.  role: "window"
+ *     (a cage window), "bar", "dialog" (the bar's trusted dialog, inside
+ *     the core frame) or "none" (a core toplevel that is neither, never
+ *     shown).
  *   outputs
  *     {"ok":true,"outputs":[{"name":"HEADLESS-1","x":0,"y":0,
  *      "width":1280,"height":720,"scale":1.0,
  *      "work_area":{"x":0,"y":28,"width":1280,"height":692}}, …]}
- *     Geometry in layout coordinates; work_area is what cage windows may
- *     cover (below the bar strip).
- *   screenshot {"path": "/absolute/file.png"}
- *     Writes the first output's last frame as PNG.  {"ok":true,"path":…}
+ *     Geometry in layout coordinates; work_area is what cage windows on
+ *     that output may cover (below its bar strip).
+ *   screenshot {"path": "/absolute/file.png", "output": "HEADLESS-2"}
+ *     Writes the last frame of the named output (optional; default the
+ *     first output) as PNG.  {"ok":true,"path":…}
  *   focus {"id": N}
  *     Gives the keyboard focus to window N (a core request).
  *   close {"id": N}
@@ -55,9 +60,20 @@
  *         {"action": "click", "button": B}          press and release B:
  *             "left" (default), "right", "middle", 1 (left), 2 (middle),
  *             3 (right), or an evdev code BTN_MISC..BTN_TASK (0x100-0x117)
- *     Synthetic input exists only when the compositor was started with
- *     --test-input; otherwise every input request is refused with
- *     "synthetic input is disabled (start the compositor with --test-input)".
+ *         {"action": "press", "button": B}          press B and hold it (an
+ *                                                   error if it is held)
+ *         {"action": "release", "button": B}        release B (an error if it
+ *                                                   is not held)
+ *   output {"action": "add", "width": W, "height": H}
+ *     Adds a headless output of W x H (64..8192), placed right of the
+ *     others; at most 4 outputs.  {"ok":true}
+ *   output {"action": "remove", "name": "HEADLESS-2"}
+ *     Removes that output (never the last one); its windows move to a
+ *     remaining output.
+ *     Synthetic input and test outputs exist only when the compositor was
+ *     started with --test-input; otherwise every input or output request is
+ *     refused with "synthetic input is disabled (start the compositor with
+ *     --test-input)".
  *
  * Ids are integers 1..4294967295; numbers that are not integers, out of
  * range, NaN or infinite are refused.  Malformed JSON, a non-object, a
@@ -349,6 +365,21 @@ static void view_client_box(struct cl_view *view, struct wlr_box *box)
 	box->height = view->content.height;
 }
 
+/* Stacking rank, front first: the bar, dialogs, cage windows, hidden core toplevels. */
+static int view_stack_rank(const struct cl_view *view)
+{
+	switch (view->role) {
+	case CL_ROLE_BAR:
+		return 0;
+	case CL_ROLE_DIALOG:
+		return 1;
+	case CL_ROLE_WINDOW:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
 static void cmd_windows(struct cl_server *server, JsonObject *req, struct ctl_reply *reply)
 {
 	JsonBuilder *b = reply->builder;
@@ -356,34 +387,39 @@ static void cmd_windows(struct cl_server *server, JsonObject *req, struct ctl_re
 
 	json_builder_set_member_name(b, "windows");
 	json_builder_begin_array(b);
-	wl_list_for_each (view, &server->views, link) {
-		const ClCage *cage = view->cage;
-		struct wlr_box box;
+	for (int rank = 0; rank <= 3; rank++)
+		wl_list_for_each (view, &server->views, link) {
+			const ClCage *cage = view->cage;
+			struct wlr_box box;
 
-		view_client_box(view, &box);
-		json_builder_begin_object(b);
-		add_int(b, "id", view->id);
-		add_string(b, "cage", cage ? cage->id : NULL);
-		add_string(b, "level", cage && cage->level ? cage->level->id : NULL);
-		add_string(b, "app_id", view->app_id ? view->app_id : "");
-		add_string(b, "title", view->title ? view->title : "");
-		add_box(b, &box);
-		json_builder_set_member_name(b, "focused");
-		json_builder_add_boolean_value(b, view == server->focused);
-		json_builder_set_member_name(b, "mapped");
-		json_builder_add_boolean_value(b, view->mapped);
-		json_builder_end_object(b);
-	}
+			if (view_stack_rank(view) != rank)
+				continue;
+
+			view_client_box(view, &box);
+			json_builder_begin_object(b);
+			add_int(b, "id", view->id);
+			add_string(b, "cage", cage ? cage->id : NULL);
+			add_string(b, "level", cage && cage->level ? cage->level->id : NULL);
+			add_string(b, "app_id", view->app_id ? view->app_id : "");
+			add_string(b, "title", view->title ? view->title : "");
+			add_box(b, &box);
+			json_builder_set_member_name(b, "focused");
+			json_builder_add_boolean_value(b, view == server->focused);
+			json_builder_set_member_name(b, "mapped");
+			json_builder_add_boolean_value(b, view->mapped);
+			json_builder_set_member_name(b, "core");
+			json_builder_add_boolean_value(b, view->trusted);
+			add_string(b, "role", cl_view_role_name(view));
+			json_builder_end_object(b);
+		}
 	json_builder_end_array(b);
 }
 
 static void cmd_outputs(struct cl_server *server, JsonObject *req, struct ctl_reply *reply)
 {
 	JsonBuilder *b = reply->builder;
-	struct wlr_box work;
 	struct cl_output *output;
 
-	cl_server_work_area(server, &work);
 	json_builder_set_member_name(b, "outputs");
 	json_builder_begin_array(b);
 	wl_list_for_each (output, &server->outputs, link) {
@@ -391,10 +427,10 @@ static void cmd_outputs(struct cl_server *server, JsonObject *req, struct ctl_re
 		        wlr_output_layout_get_box(server->output_layout, output->wlr_output);
 		struct wlr_box box = {0}, area = {0};
 
-		if (ob)
+		if (ob) {
 			box = *ob;
-		if (!wlr_box_intersection(&area, &box, &work))
-			area = (struct wlr_box){0};
+			cl_output_work_area(output, &area);
+		}
 		json_builder_begin_object(b);
 		add_string(b, "name", output->wlr_output->name);
 		add_box(b, &box);
@@ -411,10 +447,11 @@ static void cmd_outputs(struct cl_server *server, JsonObject *req, struct ctl_re
 
 static void cmd_screenshot(struct cl_server *server, JsonObject *req, struct ctl_reply *reply)
 {
-	const char *path;
+	const char *path, *output = NULL;
 	int r;
 
-	if (!get_string(req, "path", true, &path, reply))
+	if (!get_string(req, "path", true, &path, reply) ||
+	    !get_string(req, "output", false, &output, reply))
 		return;
 	if (!g_path_is_absolute(path)) {
 		reply_error(reply, "screenshot path must be absolute");
@@ -424,7 +461,14 @@ static void cmd_screenshot(struct cl_server *server, JsonObject *req, struct ctl
 		reply_error(reply, "screenshot path is too long");
 		return;
 	}
-	r = cl_output_screenshot(server, path);
+	r = cl_output_screenshot(server, path, output);
+	if (r == -ENOENT) {
+		char *q = quote_for_message(output);
+
+		reply_error(reply, "no output named \"%s\"", q);
+		g_free(q);
+		return;
+	}
 	if (r < 0) {
 		reply_error(reply, "screenshot failed: %s", g_strerror(-r));
 		return;
@@ -553,10 +597,73 @@ static void cmd_input(struct cl_server *server, JsonObject *req, struct ctl_repl
 		if (!get_button(req, &button, reply))
 			return;
 		input_result(reply, "click", cl_input_test_click(server, button));
+	} else if (strcmp(action, "press") == 0 || strcmp(action, "release") == 0) {
+		bool press = action[0] == 'p';
+		uint32_t button;
+		int r;
+
+		if (!get_button(req, &button, reply))
+			return;
+		r = cl_input_test_button(server, button, press);
+		if (r == -EALREADY)
+			reply_error(reply, "press: that button is already pressed");
+		else if (r == -ENOENT)
+			reply_error(reply, "release: that button is not pressed");
+		else
+			input_result(reply, action, r);
 	} else {
 		char *q = quote_for_message(action);
 
-		reply_error(reply, "unknown input action \"%s\" (key, type, move or click)", q);
+		reply_error(
+		        reply,
+		        "unknown input action \"%s\" (key, type, move, click, press or release)",
+		        q);
+		g_free(q);
+	}
+}
+
+static void cmd_output(struct cl_server *server, JsonObject *req, struct ctl_reply *reply)
+{
+	const char *action;
+	int r;
+
+	if (!server->test_input) {
+		reply_error(reply, CTL_INPUT_DISABLED);
+		return;
+	}
+	if (!get_string(req, "action", true, &action, reply))
+		return;
+	if (strcmp(action, "add") == 0) {
+		gint64 w = 0, h = 0;
+
+		if (!get_integer(req, "width", true, 64, 8192, &w, reply) ||
+		    !get_integer(req, "height", true, 64, 8192, &h, reply))
+			return;
+		r = cl_output_test_add(server, (int)w, (int)h);
+		if (r == -ENOSPC)
+			reply_error(reply, "output add: at most %d outputs", CL_TEST_MAX_OUTPUTS);
+		else
+			input_result(reply, "output add", r);
+	} else if (strcmp(action, "remove") == 0) {
+		const char *name;
+
+		if (!get_string(req, "name", true, &name, reply))
+			return;
+		r = cl_output_test_remove(server, name);
+		if (r == -ENOENT) {
+			char *q = quote_for_message(name);
+
+			reply_error(reply, "no output named \"%s\"", q);
+			g_free(q);
+		} else if (r == -EBUSY) {
+			reply_error(reply, "output remove: the last output stays");
+		} else {
+			input_result(reply, "output remove", r);
+		}
+	} else {
+		char *q = quote_for_message(action);
+
+		reply_error(reply, "unknown output action \"%s\" (add or remove)", q);
 		g_free(q);
 	}
 }
@@ -567,7 +674,7 @@ static const struct {
 } commands[] = {
         {"windows", cmd_windows}, {"outputs", cmd_outputs}, {"screenshot", cmd_screenshot},
         {"focus", cmd_focus},     {"close", cmd_close},     {"quit", cmd_quit},
-        {"input", cmd_input},
+        {"input", cmd_input},     {"output", cmd_output},
 };
 
 /*

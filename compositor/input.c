@@ -8,13 +8,17 @@
  *   no keyboard grab; a popup grab ends whenever the focus changes.
  * - Secure attention key: Super+Escape (Logo+Escape).  It is consumed here
  *   (press and release), never delivered to any client, and takes the
- *   keyboard focus away from every cage window: the core has it, keystrokes
- *   go nowhere until the user clicks a window or the core focuses one.
+ *   keyboard focus away from every cage window: with a bar that gave an
+ *   xdg_toplevel (set_bar), the bar gets the keyboard and the
+ *   secure_attention event; without one, keystrokes go nowhere until the
+ *   user clicks a window or the core focuses one.
  * - Pointer: motion, buttons and axis events reach only the focused window
  *   (and its popups) and the trusted core's surfaces.  A cage window that is
  *   not focused receives no input at all; a button press on it first focuses
  *   it (a user action), then is delivered.  Pressing on a frame focuses the
- *   window and moves it with the pointer.
+ *   window and moves it with the pointer.  During a drag-and-drop the
+ *   pointer may also enter the windows of the drag's level (they get
+ *   wl_data_device events only; selection.c decides and filters).
  * - Client cursor images are accepted only from the client under the pointer
  *   and only up to CURSOR_MAX pixels (a cursor is drawn above everything,
  *   the bar strip included).
@@ -61,6 +65,9 @@ struct cl_input {
 	int grab_x, grab_y;      /* frame position then */
 	int grab_w, grab_h;      /* content size then */
 	uint32_t grab_edges;
+
+	/* Synthetic buttons held (input press), bit N: BTN_MISC + N. */
+	uint32_t test_buttons;
 
 	/* Keys whose press was consumed: their release is consumed too. */
 	uint32_t eaten[MAX_EATEN_KEYS];
@@ -140,7 +147,7 @@ static void cursor_guard(struct cl_server *server)
 	if (!input || !input->cursor_surface)
 		return;
 	s = input->cursor_surface;
-	cl_server_work_area(server, &work);
+	cl_server_work_area_at(server, server->cursor->x, server->cursor->y, &work);
 	over = server->cursor->y - input->cursor_hy < work.y;
 	if (over && !input->cursor_hidden) {
 		wlr_cursor_set_surface(server->cursor, NULL, 0, 0);
@@ -208,10 +215,13 @@ static void pointer_focus(struct cl_server *server, uint32_t time)
 	bool allowed;
 
 	view = cl_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
+	/* During a drag: also the windows of the drag's level (selection.c). */
 	allowed = surface && (surface_is_trusted(surface) ||
-	                      (view && (view->trusted || view == server->focused)));
+	                      (view && (view->trusted || view == server->focused)) ||
+	                      cl_selection_drag_accepts(server, surface));
 	if (!allowed) {
-		if (seat->pointer_state.focused_surface)
+		/* A drag's target is not the seat's focused surface: clear it too. */
+		if (seat->pointer_state.focused_surface || seat->drag)
 			wlr_seat_pointer_notify_clear_focus(seat);
 		if (server->input && !server->input->cursor_is_default)
 			cursor_default(server);
@@ -405,6 +415,12 @@ static void eaten_add(struct cl_input *input, uint32_t keycode)
 
 static void secure_attention(struct cl_server *server)
 {
+	/* With a toplevel bar, the bar takes the keyboard and opens its menu. */
+	if (cl_view_focus_bar(server)) {
+		cl_notice("secure attention key: keyboard focus to the bar");
+		cl_shell_send_secure_attention(server);
+		return;
+	}
 	cl_notice("secure attention key: keyboard focus to the core");
 	/* Take the focus from every cage window; no cage sees the keys. */
 	cl_view_focus_clear(server);
@@ -888,31 +904,64 @@ int cl_input_test_move(struct cl_server *server, double x, double y)
 	return 0;
 }
 
-int cl_input_test_click(struct cl_server *server, uint32_t button)
+/* Evdev code of a test button: 1, 2, 3 (left, middle, right) or BTN_MISC..BTN_TASK. */
+static int test_button_code(uint32_t button, uint32_t *code)
 {
-	struct wlr_input_device *dev;
-	struct wlr_event_pointer_button ev = {0};
 	static const uint32_t codes[] = {0, BTN_LEFT, BTN_MIDDLE, BTN_RIGHT};
 
-	if (!server || !server->test_input)
-		return -EPERM;
-	dev = server->test_pointer;
-	if (!dev || !dev->pointer)
-		return -ENODEV;
-	/* 1, 2, 3 (left, middle, right) or an evdev code BTN_MISC..BTN_TASK. */
 	if (button >= 1 && button <= 3)
 		button = codes[button];
 	else if (button < BTN_MISC || button > BTN_TASK)
 		return -EINVAL;
-	ev.device = dev;
-	ev.button = button;
-	ev.time_msec = now_msec();
-	ev.state = WLR_BUTTON_PRESSED;
-	wl_signal_emit(&dev->pointer->events.button, &ev);
-	wl_signal_emit(&dev->pointer->events.frame, dev->pointer);
-	ev.time_msec = now_msec();
-	ev.state = WLR_BUTTON_RELEASED;
-	wl_signal_emit(&dev->pointer->events.button, &ev);
-	wl_signal_emit(&dev->pointer->events.frame, dev->pointer);
+	*code = button;
 	return 0;
+}
+
+static void emit_button(struct wlr_input_device *dev, uint32_t code, bool pressed)
+{
+	struct wlr_event_pointer_button ev = {
+	        .device = dev,
+	        .button = code,
+	        .time_msec = now_msec(),
+	        .state = pressed ? WLR_BUTTON_PRESSED : WLR_BUTTON_RELEASED,
+	};
+
+	wl_signal_emit(&dev->pointer->events.button, &ev);
+	wl_signal_emit(&dev->pointer->events.frame, dev->pointer);
+}
+
+int cl_input_test_button(struct cl_server *server, uint32_t button, bool pressed)
+{
+	struct wlr_input_device *dev;
+	uint32_t code, bit;
+	int r;
+
+	if (!server || !server->test_input || !server->input)
+		return -EPERM;
+	dev = server->test_pointer;
+	if (!dev || !dev->pointer)
+		return -ENODEV;
+	r = test_button_code(button, &code);
+	if (r < 0)
+		return r;
+	/* A real button is pressed once before it is released. */
+	bit = 1u << (code - BTN_MISC);
+	if (pressed == !!(server->input->test_buttons & bit))
+		return pressed ? -EALREADY : -ENOENT;
+	if (pressed)
+		server->input->test_buttons |= bit;
+	else
+		server->input->test_buttons &= ~bit;
+	emit_button(dev, code, pressed);
+	return 0;
+}
+
+int cl_input_test_click(struct cl_server *server, uint32_t button)
+{
+	int r;
+
+	r = cl_input_test_button(server, button, true);
+	if (r < 0)
+		return r;
+	return cl_input_test_button(server, button, false);
 }

@@ -10,6 +10,7 @@
 
 #include <drm_fourcc.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <png.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <wlr/backend/headless.h>
 
 #include "log.h"
 #include "server.h"
@@ -49,11 +52,17 @@ static void contrast_colour(const uint8_t bg[3], uint8_t fg[3])
 	fg[0] = fg[1] = fg[2] = v;
 }
 
+/* The bar as a toplevel is shown: mapped, and fits in the strip. */
+static bool bar_view_shown(struct cl_server *server)
+{
+	return server->bar_view && server->bar_view->mapped && !server->bar_view->bar_too_large;
+}
+
 static struct cl_output *output_holding_bar(struct cl_server *server)
 {
 	struct cl_output *output;
 
-	if (!server->bar_surface)
+	if (!server->bar_surface && !bar_view_shown(server))
 		return NULL;
 	/* The bar sits on the first output. */
 	wl_list_for_each (output, &server->outputs, link)
@@ -158,13 +167,28 @@ static void restack_core(struct cl_server *server)
 	}
 	if (server->bar_node)
 		wlr_scene_node_lower_to_bottom(server->bar_node);
+	if (server->bar_view && server->bar_view->tree)
+		wlr_scene_node_lower_to_bottom(&server->bar_view->tree->node);
+	/* Dialogs below the bar and the strips: nothing of theirs covers them. */
+	if (server->layer_dialogs)
+		wlr_scene_node_lower_to_bottom(&server->layer_dialogs->node);
 }
 
 void cl_outputs_update_strip(struct cl_server *server)
 {
-	struct cl_output *output;
-	struct cl_output *holder = output_holding_bar(server);
+	struct cl_output *output, *holder;
 
+	if (server->bar_view) {
+		/* The bar toplevel follows the first output's strip (it may hide). */
+		wl_list_for_each (output, &server->outputs, link) {
+			struct wlr_box strip;
+
+			if (cl_output_strip_box(output, &strip))
+				cl_view_place_bar(server, &strip);
+			break;
+		}
+	}
+	holder = output_holding_bar(server);
 	wl_list_for_each (output, &server->outputs, link)
 		output_update_strip(output);
 	if (server->bar_node && holder) {
@@ -284,6 +308,8 @@ static void handle_layout_change(struct wl_listener *listener, void *data)
 	struct cl_server *server = wl_container_of(listener, server, layout_change);
 
 	cl_outputs_update_strip(server);
+	/* Outputs came, went or moved: every window back onto one, off its strip. */
+	cl_views_relayout(server);
 }
 
 void cl_output_create(struct cl_server *server, struct wlr_output *wlr_output)
@@ -339,13 +365,18 @@ void cl_outputs_destroy(struct cl_server *server)
 	wl_list_init(&server->layout_change.link);
 }
 
+/* No output yet: a plausible area, so that placement code never divides by 0. */
+static void default_work_area(struct wlr_box *box)
+{
+	*box = (struct wlr_box){0, CL_BAR_HEIGHT, 1280, 720 - CL_BAR_HEIGHT};
+}
+
 void cl_server_work_area(struct cl_server *server, struct wlr_box *box)
 {
 	struct wlr_box *layout = wlr_output_layout_get_box(server->output_layout, NULL);
 
 	if (!layout || layout->width <= 0 || layout->height <= CL_BAR_HEIGHT) {
-		/* No output yet: a plausible area, so placement code never divides by 0. */
-		*box = (struct wlr_box){0, CL_BAR_HEIGHT, 1280, 720 - CL_BAR_HEIGHT};
+		default_work_area(box);
 		return;
 	}
 	*box = (struct wlr_box){
@@ -354,6 +385,93 @@ void cl_server_work_area(struct cl_server *server, struct wlr_box *box)
 	        .width = layout->width,
 	        .height = layout->height - CL_BAR_HEIGHT,
 	};
+}
+
+bool cl_output_strip_box(struct cl_output *output, struct wlr_box *box)
+{
+	struct wlr_box *ob =
+	        wlr_output_layout_get_box(output->server->output_layout, output->wlr_output);
+
+	if (!ob || ob->width <= 0 || ob->height <= 0)
+		return false;
+	*box = (struct wlr_box){ob->x, ob->y, ob->width, CL_BAR_HEIGHT};
+	return true;
+}
+
+void cl_output_work_area(struct cl_output *output, struct wlr_box *box)
+{
+	struct wlr_box *ob =
+	        wlr_output_layout_get_box(output->server->output_layout, output->wlr_output);
+
+	if (!ob || ob->width <= 0 || ob->height <= CL_BAR_HEIGHT) {
+		cl_server_work_area(output->server, box);
+		return;
+	}
+	*box = (struct wlr_box){
+	        .x = ob->x,
+	        .y = ob->y + CL_BAR_HEIGHT,
+	        .width = ob->width,
+	        .height = ob->height - CL_BAR_HEIGHT,
+	};
+}
+
+void cl_server_work_area_at(struct cl_server *server, double lx, double ly, struct wlr_box *box)
+{
+	struct wlr_output *wlr_output;
+	struct cl_output *output;
+	double cx = lx, cy = ly;
+
+	if (!isfinite(lx) || !isfinite(ly)) {
+		cl_server_work_area(server, box);
+		return;
+	}
+	wlr_output = wlr_output_layout_output_at(server->output_layout, lx, ly);
+	if (!wlr_output) {
+		/* Outside every output: the closest one. */
+		wlr_output_layout_closest_point(server->output_layout, NULL, lx, ly, &cx, &cy);
+		wlr_output = wlr_output_layout_output_at(server->output_layout, cx, cy);
+	}
+	wl_list_for_each (output, &server->outputs, link) {
+		if (output->wlr_output == wlr_output) {
+			cl_output_work_area(output, box);
+			return;
+		}
+	}
+	cl_server_work_area(server, box);
+}
+
+/* Test-only outputs (headless, --test-input): see ctl.c. */
+int cl_output_test_add(struct cl_server *server, int width, int height)
+{
+	if (!server->test_input || !server->headless || !wlr_backend_is_headless(server->headless))
+		return -EPERM;
+	if (width < 64 || height < 64 || width > 8192 || height > 8192)
+		return -EINVAL;
+	if (wl_list_length(&server->outputs) >= CL_TEST_MAX_OUTPUTS)
+		return -ENOSPC;
+	/* The backend announces it: server.c creates the cl_output. */
+	if (!wlr_headless_add_output(server->headless, (unsigned)width, (unsigned)height))
+		return -EIO;
+	return 0;
+}
+
+int cl_output_test_remove(struct cl_server *server, const char *name)
+{
+	struct cl_output *output;
+
+	if (!server->test_input || !server->headless)
+		return -EPERM;
+	if (!name)
+		return -EINVAL;
+	wl_list_for_each (output, &server->outputs, link) {
+		if (strcmp(output->wlr_output->name, name) == 0) {
+			if (wl_list_length(&server->outputs) < 2)
+				return -EBUSY; /* never the last one */
+			wlr_output_destroy(output->wlr_output);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 /* ------------------------------------------------------------------ */
@@ -455,18 +573,23 @@ static int write_png_atomic(const char *path, const uint8_t *rgb, int width, int
 	return r;
 }
 
-int cl_output_screenshot(struct cl_server *server, const char *path)
+int cl_output_screenshot(struct cl_server *server, const char *path, const char *output_name)
 {
-	struct cl_output *output;
+	struct cl_output *output = NULL, *o;
 	struct wlr_buffer *buffer;
 	uint8_t *rgb = NULL;
 	int r;
 
 	if (!path || !*path)
 		return -EINVAL;
-	if (wl_list_empty(&server->outputs))
-		return -ENODEV;
-	output = wl_container_of(server->outputs.next, output, link);
+	wl_list_for_each (o, &server->outputs, link) {
+		if (!output_name || strcmp(o->wlr_output->name, output_name) == 0) {
+			output = o;
+			break;
+		}
+	}
+	if (!output)
+		return output_name ? -ENOENT : -ENODEV;
 	if (!output->last_frame)
 		return -EAGAIN; /* nothing rendered yet */
 	/* Keep it alive while we read, whatever happens to the output. */

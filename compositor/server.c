@@ -526,6 +526,10 @@ static int setup_protocols(struct cl_server *server, bool headless)
 	server->layer_core = wlr_scene_tree_create(&server->scene->node);
 	if (!server->layer_views || !server->layer_core)
 		return -ENOMEM;
+	/* First in layer_core: below the bar and the strips (output.c keeps it so). */
+	server->layer_dialogs = wlr_scene_tree_create(&server->layer_core->node);
+	if (!server->layer_dialogs)
+		return -ENOMEM;
 
 	server->xdg_shell = wlr_xdg_shell_create(server->display);
 	if (!server->xdg_shell)
@@ -792,6 +796,7 @@ void cl_server_destroy(struct cl_server *server)
 	wl_list_init(&server->bar_surface_destroy.link);
 	server->bar_surface = NULL;
 	server->bar_node = NULL;
+	server->bar_view = NULL;
 
 	wl_list_remove(&server->new_xdg_surface.link);
 	wl_list_remove(&server->new_decoration.link);

@@ -44,6 +44,9 @@
 /* Frame around every cage toplevel. */
 #define CL_FRAME_BORDER   4
 #define CL_FRAME_TITLEBAR 24
+/* Core frame around the trusted dialogs (coreframe.c): hatched, never a level's. */
+#define CL_CORE_FRAME_BORDER   8
+#define CL_CORE_FRAME_TITLEBAR 28
 /* Title text: characters kept after sanitising. */
 #define CL_TITLE_MAX_CHARS 256
 
@@ -108,6 +111,18 @@ struct cl_output {
 	struct wl_list link; // struct cl_server.outputs
 };
 
+/*
+ * What a toplevel is: a cage window, or one of the trusted client's core
+ * surfaces (zcloison_shell_v1): the bar, a dialog, or not yet either (not
+ * shown until it becomes one).
+ */
+enum cl_view_role {
+	CL_ROLE_WINDOW = 0,
+	CL_ROLE_CORE_NONE,
+	CL_ROLE_BAR,
+	CL_ROLE_DIALOG,
+};
+
 struct cl_view {
 	struct cl_server *server;
 	uint32_t id;              /* stable, shown by cloison-ctl */
@@ -141,6 +156,11 @@ struct cl_view {
 	struct wl_listener client_destroy;    /* sets client to NULL */
 	struct wl_event_source *changed_idle; /* coalesces title/app_id updates */
 	struct wlr_scene_tree *popups;        /* above the frame, at the surface's origin */
+
+	/* Core surfaces (view.c, "Core views"). */
+	enum cl_view_role role;
+	struct cl_core_frame *core_frame; /* dialogs only */
+	bool bar_too_large;               /* the bar's surface reaches out of the strip */
 };
 
 struct cl_keyboard {
@@ -213,6 +233,13 @@ struct cl_server {
 	struct wlr_surface *bar_surface;
 	struct wlr_scene_node *bar_node; /* in layer_core */
 	struct wl_listener bar_surface_destroy;
+	/* The bar as an xdg_toplevel (set_bar), or NULL; its tree replaces bar_node. */
+	struct cl_view *bar_view;
+	/* In layer_core, below the bar and the strips: the trusted dialogs. */
+	struct wlr_scene_tree *layer_dialogs;
+	/* Views to give the focus back to (ids, 0: none): see view.c "Core views". */
+	uint32_t bar_return_id;    /* focused before the bar took the focus */
+	uint32_t dialog_return_id; /* cage window focused before a dialog took it */
 	struct wl_event_source *sigterm, *sigint;
 
 	struct wl_listener new_output;
@@ -265,11 +292,27 @@ void cl_bar_stop(struct cl_server *server);
 
 /* output.c */
 void cl_output_create(struct cl_server *server, struct wlr_output *wlr_output);
-/* Usable area of the layout below the bar strip (layout coordinates). */
+/*
+ * Usable area below the bar strip (layout coordinates): of the whole layout
+ * (its bounding box), of one output, or of the output at or closest to a
+ * point of the layout.
+ */
 void cl_server_work_area(struct cl_server *server, struct wlr_box *box);
+void cl_output_work_area(struct cl_output *output, struct wlr_box *box);
+void cl_server_work_area_at(struct cl_server *server, double lx, double ly, struct wlr_box *box);
+/* OUTPUT's bar strip (layout coordinates); false when it is not in the layout. */
+bool cl_output_strip_box(struct cl_output *output, struct wlr_box *box);
 void cl_outputs_update_strip(struct cl_server *server);
-/* PNG of the first output's last frame; 0 or -errno. */
-int cl_output_screenshot(struct cl_server *server, const char *path);
+/* PNG of an output's last frame (OUTPUT_NAME, or NULL: the first); 0 or -errno. */
+int cl_output_screenshot(struct cl_server *server, const char *path, const char *output_name);
+/*
+ * Test-only (headless with --test-input, else -EPERM): add a headless output
+ * of WIDTH x HEIGHT (placed right of the others by the layout), or remove
+ * output NAME (never the last).  0 or -errno.
+ */
+#define CL_TEST_MAX_OUTPUTS 4
+int cl_output_test_add(struct cl_server *server, int width, int height);
+int cl_output_test_remove(struct cl_server *server, const char *name);
 /* Show SURFACE (trusted bar) in the strip instead of the fallback; NULL: fallback. */
 void cl_outputs_set_bar_surface(struct cl_server *server, struct wlr_surface *surface);
 /* Whether SURFACE may become the bar (it has no other role). */
@@ -295,6 +338,32 @@ void cl_view_move(struct cl_view *view, int x, int y);
 void cl_view_resize(struct cl_view *view, int width, int height);
 /* The work area changed (outputs added, removed, resized): refit every window. */
 void cl_views_relayout(struct cl_server *server);
+/* The view of SURFACE, if it is a toplevel's (NULL otherwise). */
+struct cl_view *cl_view_from_surface(struct cl_server *server, struct wlr_surface *surface);
+/*
+ * Core views (zcloison_shell_v1): make the trusted toplevel VIEW the bar or a
+ * dialog (CL_ROLE_BAR, CL_ROLE_DIALOG), or the bar no longer the bar
+ * (CL_ROLE_CORE_NONE).  0, or -EINVAL when VIEW is not a trusted toplevel or
+ * already has another role.
+ */
+int cl_view_set_core_role(struct cl_view *view, enum cl_view_role role);
+/* "window", "bar", "dialog" or "none" (a core toplevel that is neither). */
+const char *cl_view_role_name(const struct cl_view *view);
+/*
+ * Secure attention with a toplevel bar: keyboard focus to the bar (true), or
+ * false when there is no shown toplevel bar.
+ */
+bool cl_view_focus_bar(struct cl_server *server);
+/* The bar gives the focus back: to the view focused before it, else to none. */
+void cl_view_release_bar_focus(struct cl_server *server);
+/* Place the bar view in the first output's strip (output.c calls it). */
+void cl_view_place_bar(struct cl_server *server, const struct wlr_box *strip);
+
+/* coreframe.c: the hatched frame of trusted dialogs, drawn by the compositor. */
+struct cl_core_frame *cl_core_frame_create(struct wlr_scene_tree *parent);
+/* Frame around a content of WIDTH x HEIGHT, the frame's top-left at (0, 0). */
+void cl_core_frame_update(struct cl_core_frame *frame, int width, int height);
+void cl_core_frame_destroy(struct cl_core_frame *frame);
 
 /* frame.c */
 struct cl_frame *cl_frame_create(struct cl_view *view);
@@ -316,6 +385,8 @@ int cl_input_test_key(struct cl_server *server, const char *keysym_name);
 int cl_input_test_type(struct cl_server *server, const char *utf8);
 int cl_input_test_move(struct cl_server *server, double x, double y);
 int cl_input_test_click(struct cl_server *server, uint32_t button);
+/* Press or release BUTTON alone (-EALREADY: already pressed, -ENOENT: not pressed). */
+int cl_input_test_button(struct cl_server *server, uint32_t button, bool pressed);
 void cl_input_finish(struct cl_server *server);
 /* Interactive move (edges 0) or resize of VIEW with the pointer (client request). */
 void cl_input_begin_grab(struct cl_view *view, bool resize, uint32_t edges);
@@ -325,13 +396,15 @@ void cl_input_view_gone(struct cl_view *view);
 void cl_input_update_pointer_focus(struct cl_server *server);
 
 /*
- * selection.c: clipboard and primary selection kept per level (called by
- * cl_input_init/cl_input_finish); drags carrying data are refused.
+ * selection.c: clipboard, primary selection and drag-and-drop kept per level
+ * (called by cl_input_init/cl_input_finish).
  */
 void cl_selection_init(struct cl_server *server);
 void cl_selection_finish(struct cl_server *server);
 /* Keyboard focus changed: offer the seat the focused level's selections. */
 void cl_selection_focus_changed(struct cl_server *server);
+/* A drag runs and may offer its data to SURFACE (a client of the drag's level). */
+bool cl_selection_drag_accepts(struct cl_server *server, struct wlr_surface *surface);
 
 /* shell.c: zcloison_shell_v1 for the trusted client; view.c reports changes. */
 int cl_shell_create(struct cl_server *server);
@@ -339,6 +412,10 @@ void cl_shell_destroy(struct cl_server *server);
 void cl_shell_window_changed(struct cl_server *server, struct cl_view *view);
 void cl_shell_window_closed(struct cl_server *server, uint32_t id);
 void cl_shell_focus_changed(struct cl_server *server);
+/* Tell the client that set the bar about a secure attention; false: nobody to tell. */
+bool cl_shell_send_secure_attention(struct cl_server *server);
+/* The core role SURFACE was given before its first commit (CL_ROLE_CORE_NONE if none). */
+enum cl_view_role cl_shell_take_pending_role(struct cl_server *server, struct wlr_surface *surface);
 
 /* ctl.c */
 struct cl_ctl *cl_ctl_create(struct cl_server *server, const char *path);

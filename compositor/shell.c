@@ -1,25 +1,47 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * zcloison_shell_v1: the trusted bar's view of the session (levels, cage
- * windows, focus) and its two requests (set_bar, focus_window).  The global
- * is hidden from cage clients by the global filter, and the bind handler
- * refuses any client that is not trusted, in case the filter were bypassed.
+ * windows, focus) and its requests: set_bar (a role-less surface or an
+ * xdg_toplevel), set_dialog, focus_window, release_focus; the
+ * secure_attention event.  The global is hidden from cage clients by the
+ * global filter, and the bind handler refuses any client that is not
+ * trusted, in case the filter were bypassed.
+ *
+ * A surface given to set_bar or set_dialog that is anything else than what
+ * the request accepts is the protocol error invalid_surface (for the bar
+ * client only).  An xdg_toplevel named before its first commit has no view
+ * yet: its role waits in a short list (at most MAX_PENDING_ROLES) until
+ * view.c creates the view.
  */
 #include "cloison-build-config.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <wlr/types/wlr_xdg_shell.h>
 
 #include "cloison-shell-unstable-v1-protocol.h"
 #include "log.h"
 #include "server.h"
 
-#define SHELL_VERSION 1
+#define SHELL_VERSION     1
+#define MAX_PENDING_ROLES 16
 
 struct cl_shell {
 	struct cl_server *server;
 	struct wl_global *global;
-	struct wl_list resources; // wl_resource link
+	struct wl_list resources;         // wl_resource link
+	struct wl_resource *bar_resource; /* set_bar with a toplevel came from it */
+	struct wl_list pending_roles;     // struct pending_role.link
+	int n_pending_roles;
+};
+
+/* set_bar or set_dialog on a toplevel that has no view yet. */
+struct pending_role {
+	struct cl_shell *shell;
+	struct wlr_surface *surface;
+	enum cl_view_role role;
+	struct wl_listener surface_destroy;
+	struct wl_list link; // struct cl_shell.pending_roles
 };
 
 static const char *nonnull(const char *s)
@@ -59,24 +81,190 @@ static void shell_handle_destroy(struct wl_client *client, struct wl_resource *r
 	wl_resource_destroy(resource);
 }
 
+static void pending_role_free(struct pending_role *pending)
+{
+	wl_list_remove(&pending->surface_destroy.link);
+	wl_list_remove(&pending->link);
+	pending->shell->n_pending_roles--;
+	free(pending);
+}
+
+static void handle_pending_surface_destroy(struct wl_listener *listener, void *data)
+{
+	struct pending_role *pending = wl_container_of(listener, pending, surface_destroy);
+
+	pending_role_free(pending);
+}
+
+static struct pending_role *pending_role_find(struct cl_shell *shell, struct wlr_surface *surface)
+{
+	struct pending_role *pending;
+
+	wl_list_for_each (pending, &shell->pending_roles, link) {
+		if (pending->surface == surface)
+			return pending;
+	}
+	return NULL;
+}
+
+enum cl_view_role cl_shell_take_pending_role(struct cl_server *server, struct wlr_surface *surface)
+{
+	struct pending_role *pending;
+	enum cl_view_role role;
+
+	if (!server->shell || !surface)
+		return CL_ROLE_CORE_NONE;
+	pending = pending_role_find(server->shell, surface);
+	if (!pending)
+		return CL_ROLE_CORE_NONE;
+	role = pending->role;
+	pending_role_free(pending);
+	return role;
+}
+
+/*
+ * The xdg_toplevel of SURFACE, or NULL after posting invalid_surface on
+ * RESOURCE: the request accepts only the trusted client's toplevels.
+ */
+static struct wlr_xdg_surface *toplevel_or_error(struct wl_resource *resource,
+                                                 struct wl_resource *surface_resource,
+                                                 const char *request)
+{
+	struct wlr_surface *surface = wlr_surface_from_resource(surface_resource);
+	struct wlr_xdg_surface *xdg = NULL;
+
+	if (surface && wlr_surface_is_xdg_surface(surface))
+		xdg = wlr_xdg_surface_from_wlr_surface(surface);
+	if (!xdg || xdg->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL || !xdg->toplevel) {
+		wl_resource_post_error(resource, ZCLOISON_SHELL_V1_ERROR_INVALID_SURFACE,
+		                       "%s: wl_surface@%u is not an xdg_toplevel", request,
+		                       wl_resource_get_id(surface_resource));
+		return NULL;
+	}
+	return xdg;
+}
+
+/*
+ * Give the trusted toplevel XDG the core ROLE, now or when its view exists
+ * (first commit).  false after posting invalid_surface.
+ */
+static bool give_core_role(struct cl_shell *shell, struct wl_resource *resource,
+                           struct wlr_xdg_surface *xdg, enum cl_view_role role, const char *request)
+{
+	struct cl_view *view = cl_view_from_surface(shell->server, xdg->surface);
+	struct pending_role *pending;
+	const char *other = role == CL_ROLE_BAR ? "a dialog" : "the bar";
+
+	if (view) {
+		if (cl_view_set_core_role(view, role) < 0) {
+			wl_resource_post_error(resource, ZCLOISON_SHELL_V1_ERROR_INVALID_SURFACE,
+			                       "%s: window %u is already %s", request, view->id,
+			                       other);
+			return false;
+		}
+		return true;
+	}
+	pending = pending_role_find(shell, xdg->surface);
+	if (pending) {
+		if (pending->role != role) {
+			wl_resource_post_error(resource, ZCLOISON_SHELL_V1_ERROR_INVALID_SURFACE,
+			                       "%s: this xdg_toplevel is already %s", request,
+			                       other);
+			return false;
+		}
+		return true;
+	}
+	if (shell->n_pending_roles >= MAX_PENDING_ROLES) {
+		wl_resource_post_error(resource, ZCLOISON_SHELL_V1_ERROR_INVALID_SURFACE,
+		                       "%s: more than %d toplevels named before their first "
+		                       "commit",
+		                       request, MAX_PENDING_ROLES);
+		return false;
+	}
+	pending = calloc(1, sizeof(*pending));
+	if (!pending) {
+		wl_resource_post_no_memory(resource);
+		return false;
+	}
+	pending->shell = shell;
+	pending->surface = xdg->surface;
+	pending->role = role;
+	pending->surface_destroy.notify = handle_pending_surface_destroy;
+	wl_signal_add(&xdg->surface->events.destroy, &pending->surface_destroy);
+	wl_list_insert(&shell->pending_roles, &pending->link);
+	shell->n_pending_roles++;
+	return true;
+}
+
 static void shell_handle_set_bar(struct wl_client *client, struct wl_resource *resource,
                                  struct wl_resource *surface_resource)
 {
 	struct cl_shell *shell = wl_resource_get_user_data(resource);
+	struct cl_server *server;
 	struct wlr_surface *surface;
 
 	if (!shell)
 		return; /* the compositor is shutting down */
+	server = shell->server;
 	surface = wlr_surface_from_resource(surface_resource);
 	if (!surface)
 		return;
+	if (wlr_surface_is_xdg_surface(surface)) {
+		struct wlr_xdg_surface *xdg =
+		        toplevel_or_error(resource, surface_resource, "set_bar");
+
+		if (!xdg || !give_core_role(shell, resource, xdg, CL_ROLE_BAR, "set_bar"))
+			return;
+		if (server->bar_surface)
+			cl_outputs_set_bar_surface(server, NULL);
+		shell->bar_resource = resource;
+		cl_info("the bar gave its xdg_toplevel; it replaces the fallback strip when "
+		        "mapped");
+		return;
+	}
 	if (!cl_output_surface_can_be_bar(surface)) {
-		wl_resource_post_error(resource, 0, "wl_surface@%u already has a role",
+		wl_resource_post_error(resource, ZCLOISON_SHELL_V1_ERROR_INVALID_SURFACE,
+		                       "set_bar: wl_surface@%u already has another role",
 		                       wl_resource_get_id(surface_resource));
 		return;
 	}
+	/* A role-less bar replaces a toplevel one. */
+	if (server->bar_view)
+		cl_view_set_core_role(server->bar_view, CL_ROLE_CORE_NONE);
+	shell->bar_resource = NULL;
 	cl_info("the bar gave its surface; it replaces the fallback strip");
-	cl_outputs_set_bar_surface(shell->server, surface);
+	cl_outputs_set_bar_surface(server, surface);
+}
+
+static void shell_handle_set_dialog(struct wl_client *client, struct wl_resource *resource,
+                                    struct wl_resource *surface_resource)
+{
+	struct cl_shell *shell = wl_resource_get_user_data(resource);
+	struct wlr_xdg_surface *xdg;
+
+	if (!shell)
+		return;
+	xdg = toplevel_or_error(resource, surface_resource, "set_dialog");
+	if (xdg && give_core_role(shell, resource, xdg, CL_ROLE_DIALOG, "set_dialog"))
+		cl_debug("bar: wl_surface@%u is a dialog", wl_resource_get_id(surface_resource));
+}
+
+static void shell_handle_release_focus(struct wl_client *client, struct wl_resource *resource)
+{
+	struct cl_shell *shell = wl_resource_get_user_data(resource);
+
+	if (shell)
+		cl_view_release_bar_focus(shell->server);
+}
+
+bool cl_shell_send_secure_attention(struct cl_server *server)
+{
+	struct cl_shell *shell = server->shell;
+
+	if (!shell || !shell->bar_resource)
+		return false;
+	zcloison_shell_v1_send_secure_attention(shell->bar_resource);
+	return true;
 }
 
 static void shell_handle_focus_window(struct wl_client *client, struct wl_resource *resource,
@@ -99,10 +287,16 @@ static const struct zcloison_shell_v1_interface shell_impl = {
         .destroy = shell_handle_destroy,
         .set_bar = shell_handle_set_bar,
         .focus_window = shell_handle_focus_window,
+        .set_dialog = shell_handle_set_dialog,
+        .release_focus = shell_handle_release_focus,
 };
 
 static void shell_resource_destroy(struct wl_resource *resource)
 {
+	struct cl_shell *shell = wl_resource_get_user_data(resource);
+
+	if (shell && shell->bar_resource == resource)
+		shell->bar_resource = NULL;
 	wl_list_remove(wl_resource_get_link(resource));
 }
 
@@ -155,6 +349,7 @@ int cl_shell_create(struct cl_server *server)
 		return -ENOMEM;
 	shell->server = server;
 	wl_list_init(&shell->resources);
+	wl_list_init(&shell->pending_roles);
 	shell->global = wl_global_create(server->display, &zcloison_shell_v1_interface,
 	                                 SHELL_VERSION, shell, shell_bind);
 	if (!shell->global) {
@@ -170,10 +365,14 @@ void cl_shell_destroy(struct cl_server *server)
 {
 	struct cl_shell *shell = server->shell;
 	struct wl_resource *resource, *tmp;
+	struct pending_role *pending, *ptmp;
 
 	if (!shell)
 		return;
 	server->shell = NULL;
+	wl_list_for_each_safe (pending, ptmp, &shell->pending_roles, link)
+		pending_role_free(pending);
+	shell->bar_resource = NULL;
 	/* Remaining resources (normally none: clients are gone) become inert. */
 	wl_resource_for_each_safe(resource, tmp, &shell->resources)
 	{

@@ -29,6 +29,7 @@
  * unmapped or destroyed the focus goes to nothing (the strip then shows the
  * lowest level) rather than to another window the user did not choose.
  */
+#include <errno.h>
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,7 +224,10 @@ void cl_view_get_insets(const struct cl_view *view, int *left, int *top, int *ri
 {
 	int b = 0, t = 0;
 
-	if (view && !view->trusted) {
+	if (view && view->role == CL_ROLE_DIALOG) {
+		b = CL_CORE_FRAME_BORDER;
+		t = CL_CORE_FRAME_TITLEBAR;
+	} else if (view && !view->trusted) {
 		b = CL_FRAME_BORDER;
 		t = view->fullscreen ? CL_FRAME_BORDER : CL_FRAME_BORDER + CL_FRAME_TITLEBAR;
 	}
@@ -237,19 +241,28 @@ void cl_view_get_insets(const struct cl_view *view, int *left, int *top, int *ri
 		*bottom = b;
 }
 
-static void work_area(struct cl_server *server, struct wlr_box *box)
+/* Outer frame size for the current content. */
+static void view_outer_size(const struct cl_view *view, int *w, int *h);
+
+/*
+ * The work area of the output holding the centre of a frame at (x, y) of
+ * VIEW's current size (or the output closest to it): a window lives on one
+ * output and keeps off that output's strip, so off every strip.
+ */
+static void work_area_for(const struct cl_view *view, int x, int y, struct wlr_box *box)
 {
-	cl_server_work_area(server, box);
-	if (box->width <= 0 || box->height <= 0) {
-		/* No output yet: a sane default so that nothing divides by zero. */
-		box->x = 0;
-		box->y = CL_BAR_HEIGHT;
-		box->width = 1280;
-		box->height = 720 - CL_BAR_HEIGHT;
-	}
+	int w, h;
+
+	view_outer_size(view, &w, &h);
+	cl_server_work_area_at(view->server, x + w / 2.0, y + h / 2.0, box);
 }
 
-/* Outer frame size for the current content. */
+/* The work area of the output VIEW is on. */
+static void view_work_area(const struct cl_view *view, struct wlr_box *box)
+{
+	work_area_for(view, view->x, view->y, box);
+}
+
 static void view_outer_size(const struct cl_view *view, int *w, int *h)
 {
 	int l, t, r, b;
@@ -295,7 +308,7 @@ void cl_view_move(struct cl_view *view, int x, int y)
 
 	if (!view)
 		return;
-	work_area(view->server, &wa);
+	work_area_for(view, x, y, &wa);
 	view_outer_size(view, &w, &h);
 	view->x = clamp_int(x, wa.x, wa.x + wa.width - w);
 	view->y = clamp_int(y, wa.y, wa.y + wa.height - h);
@@ -309,7 +322,7 @@ void cl_view_resize(struct cl_view *view, int width, int height)
 
 	if (!view || !view_xdg(view) || view_xdg(view)->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL)
 		return;
-	work_area(view->server, &wa);
+	view_work_area(view, &wa);
 	cl_view_get_insets(view, &l, &t, &r, &b);
 	width = clamp_int(width, 1, wa.width - l - r);
 	height = clamp_int(height, 1, wa.height - t - b);
@@ -347,6 +360,12 @@ static void view_compute_content(struct cl_view *view, struct wlr_box *content)
 
 /* ---- Focus ---- */
 
+static void core_focus_changed(struct cl_server *server, struct cl_view *prev,
+                               struct cl_view *view);
+static void core_view_mapped(struct cl_view *view);
+static void core_view_commit(struct cl_view *view);
+static void core_view_gone(struct cl_view *view, bool was_focused);
+
 static struct wlr_surface *view_surface(struct cl_view *view)
 {
 	return view_xdg(view) ? view_xdg(view)->surface : NULL;
@@ -364,7 +383,8 @@ static void raise_view(struct cl_view *view)
 {
 	struct cl_server *server = view->server;
 
-	if (view->tree)
+	/* The bar keeps its place in layer_core (output.c restacks it). */
+	if (view->tree && view->role != CL_ROLE_BAR)
 		wlr_scene_node_raise_to_top(&view->tree->node);
 	wl_list_remove(&view->link);
 	wl_list_insert(&server->views, &view->link);
@@ -377,7 +397,7 @@ static void focus_set(struct cl_server *server, struct cl_view *view)
 	struct wlr_keyboard *kb;
 	struct wlr_surface *surface;
 
-	if (view && (!view->mapped || !view_surface(view)))
+	if (view && (!view->mapped || !view_surface(view) || view->role == CL_ROLE_CORE_NONE))
 		return;
 	if (view)
 		raise_view(view);
@@ -412,6 +432,7 @@ static void focus_set(struct cl_server *server, struct cl_view *view)
 			wlr_seat_keyboard_notify_enter(seat, surface, NULL, 0, NULL);
 	}
 	if (prev != view) {
+		core_focus_changed(server, prev, view);
 		cl_shell_focus_changed(server);
 		cl_outputs_update_strip(server);
 	}
@@ -436,13 +457,19 @@ static void view_place_initial(struct cl_view *view)
 {
 	struct wlr_box wa;
 	int k = (int)(view->id % CASCADE_STEPS);
+	struct wlr_cursor *cursor = view->server->cursor;
 
-	work_area(view->server, &wa);
+	/* On the output under the pointer (the one the user works on). */
+	if (cursor)
+		cl_server_work_area_at(view->server, cursor->x, cursor->y, &wa);
+	else
+		cl_server_work_area(view->server, &wa);
 	cl_view_move(view, wa.x + CASCADE_STEP * (k + 1), wa.y + CASCADE_STEP * k);
 }
 
 static void view_set_maximized(struct cl_view *view, bool on);
 static void view_set_fullscreen(struct cl_view *view, bool on);
+static void fill_work_area(struct cl_view *view);
 
 static bool same_client(struct cl_view *a, struct cl_view *b)
 {
@@ -462,19 +489,21 @@ static void handle_map(struct wl_listener *listener, void *data)
 		return;
 	view->mapped = true;
 	view_compute_content(view, &view->content);
+	if (view->trusted) {
+		core_view_mapped(view);
+		return;
+	}
 	if (view->maximized || view->fullscreen) {
-		struct wlr_box wa;
-
-		work_area(server, &wa);
-		view->x = wa.x;
-		view->y = wa.y;
+		/* On the output under the pointer, like any new window, filling it. */
+		view_place_initial(view);
+		fill_work_area(view);
 	} else {
 		struct wlr_box wa;
 		int l, t, r, b;
 
 		view_place_initial(view);
 		/* Larger than the work area: ask for a size that fits. */
-		work_area(server, &wa);
+		view_work_area(view, &wa);
 		cl_view_get_insets(view, &l, &t, &r, &b);
 		if (view->content.width > wa.width - l - r ||
 		    view->content.height > wa.height - t - b)
@@ -515,6 +544,10 @@ static void handle_unmap(struct wl_listener *listener, void *data)
 	if (view->tree)
 		wlr_scene_node_set_enabled(&view->tree->node, false);
 	cl_input_view_gone(view);
+	if (view->trusted) {
+		core_view_gone(view, server->focused == view);
+		return;
+	}
 	if (server->focused == view)
 		focus_set(server, NULL);
 	cl_shell_window_changed(server, view);
@@ -540,6 +573,10 @@ static void handle_commit(struct wl_listener *listener, void *data)
 	}
 	if (!view->mapped)
 		return;
+	if (view->trusted) {
+		core_view_commit(view);
+		return;
+	}
 	view_compute_content(view, &content);
 	if (content.x != view->content.x || content.y != view->content.y ||
 	    content.width != view->content.width || content.height != view->content.height) {
@@ -647,7 +684,7 @@ static void fill_work_area(struct cl_view *view)
 	struct wlr_box wa;
 	int l, t, r, b;
 
-	work_area(view->server, &wa);
+	view_work_area(view, &wa);
 	cl_view_get_insets(view, &l, &t, &r, &b);
 	view->x = wa.x;
 	view->y = wa.y;
@@ -700,7 +737,7 @@ static void handle_state_request(struct cl_view *view, bool fullscreen)
 
 	if (!xdg || !xdg->toplevel)
 		return;
-	if (view->mapped) {
+	if (view->mapped && !view->trusted) {
 		if (fullscreen)
 			view_set_fullscreen(view, xdg->toplevel->requested.fullscreen);
 		else
@@ -731,9 +768,9 @@ static void handle_request_move(struct wl_listener *listener, void *data)
 	struct wlr_xdg_toplevel_move_event *ev = data;
 	struct cl_server *server = view->server;
 
-	/* Only the focused window, on a button press the user just made. */
+	/* Only the focused window, on a button press the user just made; core views stay put. */
 	if (!view->mapped || server->focused != view || view->maximized || view->fullscreen ||
-	    !ev ||
+	    view->trusted || !ev ||
 	    !wlr_seat_validate_pointer_grab_serial(server->seat, view_surface(view), ev->serial))
 		return;
 	cl_input_begin_grab(view, false, 0);
@@ -746,7 +783,7 @@ static void handle_request_resize(struct wl_listener *listener, void *data)
 	struct cl_server *server = view->server;
 
 	if (!view->mapped || server->focused != view || view->maximized || view->fullscreen ||
-	    !ev ||
+	    view->trusted || !ev ||
 	    !wlr_seat_validate_pointer_grab_serial(server->seat, view_surface(view), ev->serial))
 		return;
 	cl_input_begin_grab(view, true, ev->edges);
@@ -770,7 +807,15 @@ static void handle_destroy(struct wl_listener *listener, void *data)
 	bool was_focused = server->focused == view;
 
 	cl_input_view_gone(view);
-	if (was_focused) {
+	if (view->trusted) {
+		view->mapped = false;
+		/* Nothing may configure this toplevel any more. */
+		if (server->bar_view == view)
+			server->bar_view = NULL;
+		core_view_gone(view, was_focused);
+		if (server->focused == view)
+			server->focused = NULL;
+	} else if (was_focused) {
 		view->mapped = false;
 		focus_set(server, NULL);
 		if (server->focused == view)
@@ -798,6 +843,7 @@ static void handle_destroy(struct wl_listener *listener, void *data)
 		view->xdg_surface->data = NULL;
 	if (view->frame)
 		cl_frame_destroy(view->frame);
+	cl_core_frame_destroy(view->core_frame);
 	if (view->tree)
 		wlr_scene_node_destroy(&view->tree->node);
 	free(view->title);
@@ -834,6 +880,7 @@ static void create_toplevel(struct cl_server *server, struct wlr_xdg_surface *xd
 	view->client = client;
 	view->cage = client->cage;
 	view->trusted = client->trusted || !client->cage;
+	view->role = view->trusted ? CL_ROLE_CORE_NONE : CL_ROLE_WINDOW;
 	view->xdg_surface = xdg;
 	view->title = strdup("");
 	view->app_id = strdup("");
@@ -890,7 +937,25 @@ static void create_toplevel(struct cl_server *server, struct wlr_xdg_surface *xd
 	/* Title and app_id may have been set before the first commit. */
 	handle_set_title(&view->set_title, NULL);
 	handle_set_app_id(&view->set_app_id, NULL);
-	/* So is the wish to start maximised or fullscreen: in the first configure. */
+	if (view->trusted) {
+		/* set_bar or set_dialog may have come before the first commit. */
+		enum cl_view_role role = cl_shell_take_pending_role(server, xdg->surface);
+
+		if (role != CL_ROLE_CORE_NONE)
+			cl_view_set_core_role(view, role);
+		return;
+	}
+	/*
+	 * So is the wish to start maximised or fullscreen: in the first
+	 * configure, sized for the output under the pointer (where it maps).
+	 */
+	if (server->cursor) {
+		struct wlr_box wa;
+
+		cl_server_work_area_at(server, server->cursor->x, server->cursor->y, &wa);
+		view->x = wa.x;
+		view->y = wa.y;
+	}
 	if (xdg->toplevel->requested.fullscreen)
 		view_set_fullscreen(view, true);
 	else if (xdg->toplevel->requested.maximized)
@@ -938,9 +1003,15 @@ static void popup_check_size(struct cl_popup *popup)
 	struct wlr_box wa, ext = {0};
 	bool ok;
 
+	struct cl_view *view;
+
 	if (!popup->tree || !popup->xdg_surface->surface)
 		return;
-	work_area(popup->server, &wa);
+	view = popup_root_view(popup->server, popup->xdg_surface);
+	if (view)
+		view_work_area(view, &wa);
+	else
+		cl_server_work_area(popup->server, &wa);
 	wlr_surface_get_extends(popup->xdg_surface->surface, &ext);
 	ok = ext.width <= wa.width && ext.height <= wa.height;
 	wlr_scene_node_set_enabled(&popup->tree->node, ok);
@@ -954,7 +1025,11 @@ static void popup_unconstrain(struct cl_popup *popup, struct cl_view *view)
 
 	if (!xp)
 		return;
-	work_area(popup->server, &wa);
+	/* The work area of the output its window is on. */
+	if (view)
+		view_work_area(view, &wa);
+	else
+		cl_server_work_area(popup->server, &wa);
 	/*
 	 * The box is in the root toplevel's surface coordinates: its window
 	 * geometry origin (the xdg node) is at (lx, ly) in the layout.
@@ -1158,7 +1233,9 @@ void cl_views_relayout(struct cl_server *server)
 	wl_list_for_each (view, &server->views, link) {
 		if (!view->mapped)
 			continue;
-		if (view->maximized || view->fullscreen)
+		if (view->trusted)
+			core_view_commit(view); /* dialogs re-centred; output.c places the bar */
+		else if (view->maximized || view->fullscreen)
 			fill_work_area(view);
 		else
 			cl_view_move(view, view->x, view->y);
@@ -1201,7 +1278,13 @@ struct cl_view *cl_view_at(struct cl_server *server, double lx, double ly,
 		*sx = 0;
 	if (sy)
 		*sy = 0;
-	node = wlr_scene_node_at(&server->scene->node, lx, ly, &nx, &ny);
+	/*
+	 * The core layer, then the windows: never a drag icon (drawn between
+	 * them, under the pointer), so that a drag sees the window below it.
+	 */
+	node = wlr_scene_node_at(&server->layer_core->node, lx, ly, &nx, &ny);
+	if (!node)
+		node = wlr_scene_node_at(&server->layer_views->node, lx, ly, &nx, &ny);
 	if (!node)
 		return NULL;
 	if (node->type == WLR_SCENE_NODE_SURFACE) {
@@ -1228,4 +1311,304 @@ struct cl_view *cl_view_at(struct cl_server *server, double lx, double ly,
 		}
 	}
 	return NULL;
+}
+
+/* ---- Core views: the bar and the trusted dialogs ----
+ *
+ * Toplevels of the trusted client live in layer_core, unframed, and are not
+ * shown at all until zcloison_shell_v1 makes them the bar or a dialog:
+ *
+ * - The bar is configured to the first output's strip (its width x
+ *   CL_BAR_HEIGHT) and placed there, below nothing; output.c hides the
+ *   fallback strip of that output while it is mapped.  Should its surface
+ *   reach out of the strip (a larger buffer, subsurfaces), it is hidden and
+ *   the fallback strip shown until it fits again.  It never takes the focus
+ *   when mapped: only a click on it or the secure attention key gives it
+ *   the keyboard (bar_return_id remembers the view focused before).
+ * - A dialog goes into layer_dialogs (above every cage window and popup,
+ *   below the bar and the strips), centred in the first output's work area
+ *   and clamped to it, its size bounded by it, surrounded by the core frame
+ *   (coreframe.c).  It takes the keyboard focus when mapped (a core
+ *   request); when the focused dialog goes away, the focus goes to another
+ *   mapped dialog, else back to the cage window focused before the dialog
+ *   took it (dialog_return_id), if that window still exists, else to none.
+ *
+ * xdg_toplevel's activated state follows the keyboard focus (focus_set).
+ * Core views cannot be moved, resized, maximised or made fullscreen by
+ * their client.
+ */
+
+struct cl_view *cl_view_from_surface(struct cl_server *server, struct wlr_surface *surface)
+{
+	struct cl_view *view;
+
+	if (!server || !surface)
+		return NULL;
+	wl_list_for_each (view, &server->views, link) {
+		if (view->xdg_surface && view->xdg_surface->surface == surface)
+			return view;
+	}
+	return NULL;
+}
+
+const char *cl_view_role_name(const struct cl_view *view)
+{
+	switch (view ? view->role : CL_ROLE_CORE_NONE) {
+	case CL_ROLE_WINDOW:
+		return "window";
+	case CL_ROLE_BAR:
+		return "bar";
+	case CL_ROLE_DIALOG:
+		return "dialog";
+	default:
+		return "none";
+	}
+}
+
+/* The first output's work area (the dialogs' home), else the layout's. */
+static void dialog_work_area(struct cl_server *server, struct wlr_box *box)
+{
+	struct cl_output *output;
+
+	wl_list_for_each (output, &server->outputs, link) {
+		cl_output_work_area(output, box);
+		return;
+	}
+	cl_server_work_area(server, box);
+}
+
+/* Ask for a new size only when it differs from the last one asked. */
+static void toplevel_ask_size(struct cl_view *view, int width, int height)
+{
+	struct wlr_xdg_surface *xdg = view_xdg(view);
+
+	if (!xdg || !xdg->toplevel)
+		return;
+	if (xdg->toplevel->scheduled.width == (uint32_t)width &&
+	    xdg->toplevel->scheduled.height == (uint32_t)height)
+		return;
+	wlr_xdg_toplevel_set_size(xdg, (uint32_t)width, (uint32_t)height);
+}
+
+/* Centre a dialog in the work area, clamped to it; its size bounded by it. */
+static void dialog_place(struct cl_view *view)
+{
+	struct wlr_box wa;
+	int l, t, r, b, w, h, max_w, max_h;
+
+	dialog_work_area(view->server, &wa);
+	cl_view_get_insets(view, &l, &t, &r, &b);
+	max_w = wa.width - l - r;
+	max_h = wa.height - t - b;
+	if (max_w < 1)
+		max_w = 1;
+	if (max_h < 1)
+		max_h = 1;
+	if (view->content.width > max_w || view->content.height > max_h)
+		toplevel_ask_size(view, view->content.width > max_w ? max_w : view->content.width,
+		                  view->content.height > max_h ? max_h : view->content.height);
+	view_outer_size(view, &w, &h);
+	/* Too large (until the client obeys): its top-left corner stays in the area. */
+	view->x = clamp_int(wa.x + (wa.width - w) / 2, wa.x, wa.x + wa.width - w);
+	view->y = clamp_int(wa.y + (wa.height - h) / 2, wa.y, wa.y + wa.height - h);
+	view_apply_position(view);
+	cl_core_frame_update(view->core_frame, view->content.width, view->content.height);
+}
+
+/*
+ * Whether the bar's surface (with its subsurfaces and what it draws outside
+ * its window geometry) stays inside STRIP when its geometry is at the
+ * strip's corner.
+ */
+static bool bar_fits(struct cl_view *view, const struct wlr_box *strip)
+{
+	struct wlr_xdg_surface *xdg = view_xdg(view);
+	struct wlr_box geo = {0}, ext = {0};
+
+	if (!xdg || !xdg->surface)
+		return false;
+	wlr_xdg_surface_get_geometry(xdg, &geo);
+	wlr_surface_get_extends(xdg->surface, &ext);
+	return ext.x - geo.x >= 0 && ext.y - geo.y >= 0 &&
+	       ext.x - geo.x + ext.width <= strip->width &&
+	       ext.y - geo.y + ext.height <= strip->height;
+}
+
+void cl_view_place_bar(struct cl_server *server, const struct wlr_box *strip)
+{
+	struct cl_view *view = server ? server->bar_view : NULL;
+	bool too_large;
+
+	if (!view || !strip || !view->tree)
+		return;
+	toplevel_ask_size(view, strip->width, strip->height);
+	view->x = strip->x;
+	view->y = strip->y;
+	view_apply_position(view);
+	if (!view->mapped) {
+		wlr_scene_node_set_enabled(&view->tree->node, false);
+		return;
+	}
+	too_large = !bar_fits(view, strip);
+	if (too_large != view->bar_too_large) {
+		if (too_large)
+			cl_warn("the bar's surface reaches out of the strip; painting the strip "
+			        "ourselves until it fits");
+		else
+			cl_info("the bar's surface fits in the strip again");
+		view->bar_too_large = too_large;
+	}
+	wlr_scene_node_set_enabled(&view->tree->node, !too_large);
+}
+
+static void core_view_mapped(struct cl_view *view)
+{
+	struct cl_server *server = view->server;
+
+	switch (view->role) {
+	case CL_ROLE_BAR:
+		/* Shown by output.c; never focused on its own. */
+		cl_outputs_update_strip(server);
+		break;
+	case CL_ROLE_DIALOG:
+		dialog_place(view);
+		wlr_scene_node_set_enabled(&view->tree->node, true);
+		focus_set(server, view);
+		break;
+	default:
+		/* Neither bar nor dialog (yet): not shown. */
+		break;
+	}
+	cl_input_update_pointer_focus(server);
+}
+
+static void core_view_commit(struct cl_view *view)
+{
+	struct wlr_box content;
+
+	if (!view->mapped)
+		return;
+	view_compute_content(view, &content);
+	view->content = content;
+	if (view->role == CL_ROLE_BAR)
+		cl_outputs_update_strip(view->server);
+	else if (view->role == CL_ROLE_DIALOG)
+		dialog_place(view);
+}
+
+/* The dialog to focus when the focused one goes away: the front-most mapped one. */
+static struct cl_view *next_dialog(struct cl_server *server, struct cl_view *except)
+{
+	struct cl_view *view;
+
+	wl_list_for_each (view, &server->views, link) {
+		if (view != except && view->role == CL_ROLE_DIALOG && view->mapped)
+			return view;
+	}
+	return NULL;
+}
+
+/* VIEW, a core view, was unmapped or is being destroyed. */
+static void core_view_gone(struct cl_view *view, bool was_focused)
+{
+	struct cl_server *server = view->server;
+
+	if (view->role == CL_ROLE_BAR)
+		cl_outputs_update_strip(server);
+	if (was_focused) {
+		struct cl_view *next = NULL;
+
+		if (view->role == CL_ROLE_DIALOG) {
+			next = next_dialog(server, view);
+			if (!next)
+				next = cl_view_from_id(server, server->dialog_return_id);
+		} else if (view->role == CL_ROLE_BAR) {
+			next = cl_view_from_id(server, server->bar_return_id);
+		}
+		if (next == view || (next && !next->mapped))
+			next = NULL;
+		focus_set(server, next);
+	}
+	cl_input_update_pointer_focus(server);
+}
+
+/* Remember where the focus came from when a core view takes it. */
+static void core_focus_changed(struct cl_server *server, struct cl_view *prev, struct cl_view *view)
+{
+	if (!view)
+		return;
+	if (view->role == CL_ROLE_BAR)
+		server->bar_return_id = prev ? prev->id : 0;
+	else if (view->role == CL_ROLE_DIALOG && prev && prev->role == CL_ROLE_WINDOW)
+		server->dialog_return_id = prev->id;
+}
+
+int cl_view_set_core_role(struct cl_view *view, enum cl_view_role role)
+{
+	struct cl_server *server;
+
+	if (!view || !view->trusted || !view->tree || role == CL_ROLE_WINDOW)
+		return -EINVAL;
+	if (view->role == role)
+		return 0;
+	server = view->server;
+	if (role == CL_ROLE_CORE_NONE) {
+		/* Only the bar steps down (a role-less surface replaces it). */
+		if (view->role != CL_ROLE_BAR)
+			return -EINVAL;
+		if (server->focused == view)
+			focus_set(server, NULL);
+		view->role = CL_ROLE_CORE_NONE;
+		wlr_scene_node_set_enabled(&view->tree->node, false);
+		if (server->bar_view == view)
+			server->bar_view = NULL;
+		cl_outputs_update_strip(server);
+		return 0;
+	}
+	if (view->role != CL_ROLE_CORE_NONE)
+		return -EINVAL;
+	if (role == CL_ROLE_DIALOG) {
+		view->core_frame = cl_core_frame_create(view->tree);
+		if (!view->core_frame)
+			return -ENOMEM;
+		/* Below the surface's popups, above the surface. */
+		if (view->popups)
+			wlr_scene_node_raise_to_top(&view->popups->node);
+		wlr_scene_node_reparent(&view->tree->node, &server->layer_dialogs->node);
+		view->role = role;
+		if (view->mapped)
+			core_view_mapped(view);
+		return 0;
+	}
+	/* The bar: one at a time; the previous one is shown no more. */
+	if (server->bar_view && server->bar_view != view)
+		cl_view_set_core_role(server->bar_view, CL_ROLE_CORE_NONE);
+	view->role = role;
+	view->bar_too_large = false;
+	server->bar_view = view;
+	cl_outputs_update_strip(server);
+	cl_input_update_pointer_focus(server);
+	return 0;
+}
+
+bool cl_view_focus_bar(struct cl_server *server)
+{
+	struct cl_view *bar = server ? server->bar_view : NULL;
+
+	if (!bar || !bar->mapped || bar->bar_too_large)
+		return false;
+	focus_set(server, bar);
+	return server->focused == bar;
+}
+
+void cl_view_release_bar_focus(struct cl_server *server)
+{
+	struct cl_view *next;
+
+	if (!server || !server->bar_view || server->focused != server->bar_view)
+		return;
+	next = cl_view_from_id(server, server->bar_return_id);
+	if (next == server->bar_view || (next && !next->mapped))
+		next = NULL;
+	focus_set(server, next);
 }
