@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,7 +31,7 @@
 #define DEFAULT_TIMEOUT_S 60
 
 static const char usage_text[] =
-        "Usage: cloison-ctl [--socket PATH] [--timeout SECONDS] COMMAND [ARGS]\n"
+        "Usage: cloison-ctl [--socket PATH] [--bus ADDRESS] [--timeout SECONDS] COMMAND [ARGS]\n"
         "\n"
         "Commands:\n"
         "  windows               list windows (id, cage, level, app_id, title, geometry)\n"
@@ -50,13 +51,20 @@ static const char usage_text[] =
         "  output add WxH        add a headless output (test only)\n"
         "  output remove NAME    remove an output (test only)\n"
         "  raw JSON              send one JSON request line as given\n"
+        "  transfers [list]      list the transfers waiting for a decision (JSON)\n"
+        "  transfers approve ID TARGET [REASON]\n"
+        "                        approve transfer ID to cage TARGET\n"
+        "  transfers deny ID [REASON]\n"
+        "                        deny transfer ID\n"
         "\n"
         "Synthetic input and test outputs work only if the compositor runs with --test-input.\n"
-        "The default socket is $XDG_RUNTIME_DIR/cloison/core/ctl.\n"
+        "The default socket is $XDG_RUNTIME_DIR/cloison/core/ctl.  `transfers` talks to\n"
+        "cloison-transferd on the core bus: --bus ADDRESS, else $DBUS_SESSION_BUS_ADDRESS.\n"
         "Exit status: 0 ok, 1 the compositor replied an error, 2 usage or connection error.\n";
 
 struct ctl_options {
 	const char *socket_path;
+	const char *bus_address;
 	int timeout_s;
 	int argc; /* the command and its arguments */
 	char **argv;
@@ -98,6 +106,12 @@ static int parse_options(int argc, char **argv, struct ctl_options *opts)
 			opts->socket_path = argv[i];
 		} else if (g_str_has_prefix(a, "--socket=")) {
 			opts->socket_path = a + strlen("--socket=");
+		} else if (strcmp(a, "--bus") == 0) {
+			if (++i >= argc)
+				return usage_error("%s needs an address", a);
+			opts->bus_address = argv[i];
+		} else if (g_str_has_prefix(a, "--bus=")) {
+			opts->bus_address = a + strlen("--bus=");
 		} else if (strcmp(a, "--timeout") == 0) {
 			guint64 v;
 
@@ -526,6 +540,208 @@ static int run(const struct ctl_options *opts)
 	return status;
 }
 
+/* ---- transfers: cloison-transferd on the core bus --------------------------- */
+
+#define TRANSFER_BUS_NAME "org.cloison.Transfer1"
+#define TRANSFER_PATH     "/org/cloison/Transfer1"
+#define TRANSFER_IFACE    "org.cloison.Transfer1"
+
+static sd_bus *connect_core_bus(const struct ctl_options *opts)
+{
+	const char *address =
+	        opts->bus_address ? opts->bus_address : g_getenv("DBUS_SESSION_BUS_ADDRESS");
+	sd_bus *bus = NULL;
+	int r;
+
+	if (!address || !*address) {
+		fputs("cloison-ctl: no core bus: use --bus ADDRESS or set "
+		      "DBUS_SESSION_BUS_ADDRESS\n",
+		      stderr);
+		return NULL;
+	}
+	r = sd_bus_new(&bus);
+	if (r >= 0)
+		r = sd_bus_set_address(bus, address);
+	if (r >= 0)
+		r = sd_bus_set_bus_client(bus, 1);
+	if (r >= 0)
+		r = sd_bus_start(bus);
+	if (r < 0) {
+		fprintf(stderr, "cloison-ctl: cannot connect to the core bus: %s\n", strerror(-r));
+		sd_bus_unref(bus);
+		return NULL;
+	}
+	return bus;
+}
+
+/* One a{sv} value as JSON. */
+static int details_to_json(sd_bus_message *m, JsonBuilder *b)
+{
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		const char *key, *contents, *s;
+		uint64_t t;
+
+		r = sd_bus_message_read(m, "s", &key);
+		if (r >= 0)
+			r = sd_bus_message_peek_type(m, NULL, &contents);
+		if (r < 0)
+			break;
+		r = sd_bus_message_enter_container(m, 'v', contents);
+		if (r < 0)
+			break;
+		json_builder_set_member_name(b, key);
+		if (strcmp(contents, "s") == 0) {
+			r = sd_bus_message_read(m, "s", &s);
+			json_builder_add_string_value(b, s);
+		} else if (strcmp(contents, "t") == 0) {
+			r = sd_bus_message_read(m, "t", &t);
+			json_builder_add_int_value(b, (gint64)MIN(t, (uint64_t)G_MAXINT64));
+		} else if (strcmp(contents, "a(sssssbb)") == 0) {
+			const char *cage, *level, *label, *colour, *direction;
+			int declassify, need_reason;
+
+			json_builder_begin_array(b);
+			r = sd_bus_message_enter_container(m, 'a', "(sssssbb)");
+			while (r >= 0 && (r = sd_bus_message_read(m, "(sssssbb)", &cage, &level,
+			                                          &label, &colour, &direction,
+			                                          &declassify, &need_reason)) > 0) {
+				json_builder_begin_object(b);
+				json_builder_set_member_name(b, "cage");
+				json_builder_add_string_value(b, cage);
+				json_builder_set_member_name(b, "level");
+				json_builder_add_string_value(b, level);
+				json_builder_set_member_name(b, "label");
+				json_builder_add_string_value(b, label);
+				json_builder_set_member_name(b, "colour");
+				json_builder_add_string_value(b, colour);
+				json_builder_set_member_name(b, "direction");
+				json_builder_add_string_value(b, direction);
+				json_builder_set_member_name(b, "declassify");
+				json_builder_add_boolean_value(b, declassify);
+				json_builder_set_member_name(b, "require_reason");
+				json_builder_add_boolean_value(b, need_reason);
+				json_builder_end_object(b);
+			}
+			if (r >= 0)
+				r = sd_bus_message_exit_container(m);
+			json_builder_end_array(b);
+		} else {
+			r = sd_bus_message_skip(m, contents);
+			json_builder_add_null_value(b);
+		}
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(m);
+	return r;
+}
+
+static int transfers_list(sd_bus *bus)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	JsonBuilder *b;
+	JsonNode *root;
+	char *text;
+	const char *id;
+	int r;
+
+	r = sd_bus_call_method(bus, TRANSFER_BUS_NAME, TRANSFER_PATH, TRANSFER_IFACE, "ListPending",
+	                       &err, &reply, "");
+	if (r < 0) {
+		fprintf(stderr, "cloison-ctl: ListPending: %s\n",
+		        err.message ? err.message : strerror(-r));
+		sd_bus_error_free(&err);
+		return EXIT_USAGE;
+	}
+	b = json_builder_new();
+	json_builder_begin_array(b);
+	r = sd_bus_message_enter_container(reply, 'a', "(sa{sv})");
+	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "sa{sv}")) > 0) {
+		r = sd_bus_message_read(reply, "s", &id);
+		if (r < 0)
+			break;
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "id");
+		json_builder_add_string_value(b, id);
+		r = details_to_json(reply, b);
+		json_builder_end_object(b);
+		if (r >= 0)
+			r = sd_bus_message_exit_container(reply);
+	}
+	json_builder_end_array(b);
+	sd_bus_message_unref(reply);
+	if (r < 0) {
+		fprintf(stderr, "cloison-ctl: ListPending: malformed reply: %s\n", strerror(-r));
+		g_object_unref(b);
+		return EXIT_USAGE;
+	}
+	root = json_builder_get_root(b);
+	text = json_to_string(root, TRUE);
+	puts(text);
+	g_free(text);
+	json_node_unref(root);
+	g_object_unref(b);
+	return EXIT_SUCCESS;
+}
+
+static int transfers_decide(sd_bus *bus, const char *id, bool approve, const char *target,
+                            const char *reason)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	int r;
+
+	r = sd_bus_call_method(bus, TRANSFER_BUS_NAME, TRANSFER_PATH, TRANSFER_IFACE, "Decide",
+	                       &err, NULL, "sbss", id, approve, target, reason);
+	if (r < 0) {
+		fprintf(stderr, "cloison-ctl: %s\n", err.message ? err.message : strerror(-r));
+		r = err.name && g_str_has_prefix(err.name, "org.cloison.") ? EXIT_REPLY_ERROR
+		                                                           : EXIT_USAGE;
+		sd_bus_error_free(&err);
+		return r;
+	}
+	return EXIT_SUCCESS;
+}
+
+static int run_transfers(const struct ctl_options *opts)
+{
+	int argc = opts->argc;
+	char **argv = opts->argv;
+	const char *sub = argc > 1 ? argv[1] : "list";
+	sd_bus *bus;
+	int status;
+
+	if (strcmp(sub, "list") == 0) {
+		if (argc > 2)
+			return usage_error("transfers list takes no argument");
+	} else if (strcmp(sub, "approve") == 0) {
+		if (argc < 4 || argc > 5)
+			return usage_error("usage: transfers approve ID TARGET [REASON]");
+	} else if (strcmp(sub, "deny") == 0) {
+		if (argc < 3 || argc > 4)
+			return usage_error("usage: transfers deny ID [REASON]");
+	} else {
+		return usage_error("unknown transfers command %s (list, approve, deny)", sub);
+	}
+	bus = connect_core_bus(opts);
+	if (!bus)
+		return EXIT_USAGE;
+	if (strcmp(sub, "list") == 0)
+		status = transfers_list(bus);
+	else if (strcmp(sub, "approve") == 0)
+		status = transfers_decide(bus, argv[2], true, argv[3], argc > 4 ? argv[4] : "");
+	else
+		status = transfers_decide(bus, argv[2], false, "", argc > 3 ? argv[3] : "");
+	sd_bus_flush_close_unref(bus);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctl_options opts = {0};
@@ -533,7 +749,10 @@ int main(int argc, char **argv)
 
 	if (status >= 0)
 		return status;
-	status = run(&opts);
+	if (strcmp(opts.argv[0], "transfers") == 0)
+		status = run_transfers(&opts);
+	else
+		status = run(&opts);
 	if (fflush(stdout) != 0 && status == EXIT_SUCCESS)
 		status = EXIT_USAGE;
 	return status;

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * cloison-transferd [--config FILE] [--bus ADDRESS] [--ready-fd N] [--verbose]
+ */
+#include "cloison-build-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "i18n.h"
+#include "log.h"
+#include "paths.h"
+#include "transferd.h"
+#include "util.h"
+
+static int usage(FILE *out, int status)
+{
+	fprintf(out, _("Usage: cloison-transferd [OPTION…]\n"
+	               "\n"
+	               "  --config FILE    configuration file (default: the usual search)\n"
+	               "  --bus ADDRESS    core bus address (default: $DBUS_SESSION_BUS_ADDRESS)\n"
+	               "  --ready-fd N     write \"READY=1\" to file descriptor N once ready\n"
+	               "  --verbose        log debug messages\n"
+	               "  --version        print the version and exit\n"));
+	return status;
+}
+
+/* "--opt VALUE" or "--opt=VALUE". */
+static const char *option_value(int argc, char **argv, int *i, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (strcmp(argv[*i], name) == 0)
+		return *i + 1 < argc ? argv[++*i] : NULL;
+	if (strncmp(argv[*i], name, len) == 0 && argv[*i][len] == '=')
+		return argv[*i] + len + 1;
+	return NULL;
+}
+
+static bool option_is(const char *arg, const char *name)
+{
+	size_t len = strlen(name);
+
+	return strncmp(arg, name, len) == 0 && (arg[len] == '\0' || arg[len] == '=');
+}
+
+static int handle_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	cl_info("signal %d: stopping", (int)si->ssi_signo);
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+int main(int argc, char **argv)
+{
+	g_autoptr(ClConfig) config = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *runtime_dir = NULL, *data_home = NULL, *state_home = NULL;
+	g_autoptr(ClTransferd) d = NULL;
+	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
+	ClTransferdOptions opts = {0};
+	const char *config_path = NULL;
+	int ready_fd = -1;
+	sigset_t mask;
+	int r;
+
+	cl_i18n_init();
+	cl_log_init("cloison-transferd");
+	cl_transferd_limits_default(&opts.limits);
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		const char *value;
+
+		if (option_is(arg, "--config")) {
+			value = option_value(argc, argv, &i, "--config");
+			if (!value || !*value) {
+				fprintf(stderr, _("cloison-transferd: --config needs a file\n"));
+				return usage(stderr, 1);
+			}
+			config_path = value;
+		} else if (option_is(arg, "--bus")) {
+			value = option_value(argc, argv, &i, "--bus");
+			if (!value || !*value) {
+				fprintf(stderr, _("cloison-transferd: --bus needs an address\n"));
+				return usage(stderr, 1);
+			}
+			opts.bus_address = value;
+		} else if (option_is(arg, "--ready-fd")) {
+			unsigned long long v;
+
+			value = option_value(argc, argv, &i, "--ready-fd");
+			if (!value || cl_parse_u64(value, &v) < 0 || v > 65535 ||
+			    fcntl((int)v, F_GETFD) < 0) {
+				fprintf(stderr,
+				        _("cloison-transferd: --ready-fd needs the number of "
+				          "an open file descriptor\n"));
+				return 1;
+			}
+			ready_fd = (int)v;
+			fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
+		} else if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {
+			cl_log_set_max_level(LOG_DEBUG);
+		} else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+			return usage(stdout, 0);
+		} else if (strcmp(arg, "--version") == 0) {
+			printf("cloison-transferd %s\n", CLOISON_VERSION);
+			return 0;
+		} else {
+			g_autofree char *q = cl_log_escape(arg, 128);
+
+			fprintf(stderr, _("cloison-transferd: unknown option “%s”\n"), q);
+			return usage(stderr, 1);
+		}
+	}
+
+	config = cl_config_load(config_path, &error);
+	if (!config) {
+		g_autofree char *msg = cl_log_escape(error->message, 4096);
+
+		fprintf(stderr, _("cloison-transferd: invalid configuration: %s\n"), msg);
+		return 1;
+	}
+	runtime_dir = cl_paths_xdg_runtime_dir(&error);
+	if (runtime_dir)
+		data_home = cl_paths_data_home(&error);
+	if (data_home)
+		state_home = cl_paths_state_home(&error);
+	if (!state_home) {
+		cl_error("%s", error->message);
+		return 1;
+	}
+	opts.config = config;
+	opts.runtime_dir = runtime_dir;
+	opts.data_home = data_home;
+	opts.state_home = state_home;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	r = sd_event_default(&event);
+	if (r < 0)
+		return cl_log_errno(LOG_ERR, r, "sd_event_default") ? 1 : 1;
+	sd_event_add_signal(event, NULL, SIGTERM, handle_signal, NULL);
+	sd_event_add_signal(event, NULL, SIGINT, handle_signal, NULL);
+
+	d = cl_transferd_new(event, &opts, &error);
+	if (!d) {
+		cl_error("%s", error->message);
+		return 1;
+	}
+	if (ready_fd >= 0) {
+		cl_write_all(ready_fd, "READY=1\n", 8);
+		close(ready_fd);
+	}
+	r = sd_event_loop(event);
+	if (r < 0)
+		cl_log_errno(LOG_ERR, r, "the event loop stopped");
+	return r < 0 ? 1 : 0;
+}
