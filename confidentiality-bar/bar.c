@@ -369,7 +369,7 @@ static void bar_update(ClBar *bar)
 	if (level)
 		text = g_strdup_printf(_("Level: %s"), level->label);
 	else
-		text = g_strdup(_("No window focused"));
+		text = g_strdup(_("No cage window focused"));
 	gtk_label_set_text(GTK_LABEL(bar->level_label), text);
 	/* The whole bar takes the level's colour; buttons keep a neutral face. */
 	css = g_strdup_printf("window.cloison-bar { background: #%06x; color: #%06x; }\n"
@@ -408,11 +408,21 @@ static void handle_start_clicked(GtkButton *button, gpointer data)
 	ClBar *bar = data;
 	const char *cage = g_object_get_data(G_OBJECT(button), "cl-cage");
 	g_autoptr(GError) error = NULL;
-	char *argv[] = {bar->cage_command, (char *)"run", (char *)cage, NULL};
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+
+	g_ptr_array_add(argv, bar->cage_command);
+	if (bar->config_path) {
+		g_ptr_array_add(argv, (char *)"--config");
+		g_ptr_array_add(argv, bar->config_path);
+	}
+	g_ptr_array_add(argv, (char *)"run");
+	g_ptr_array_add(argv, (char *)cage);
+	g_ptr_array_add(argv, NULL);
 
 	/* Detached: GLib's intermediate child exits at once, the launcher is
 	 * reparented and outlives the bar. */
-	if (!g_spawn_async(NULL, argv, NULL, G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL, NULL, &error))
+	if (!g_spawn_async(NULL, (char **)argv->pdata, NULL, G_SPAWN_STDIN_FROM_DEV_NULL, NULL,
+	                   NULL, NULL, &error))
 		cl_error("cannot start the cage %s: %s", cage, error->message);
 	else
 		cl_info("starting the cage %s", cage);
@@ -536,6 +546,18 @@ static void handle_cages_clicked(GtkButton *button, gpointer data)
 	g_signal_connect(bar->cages_window, "destroy", G_CALLBACK(handle_cages_destroy), bar);
 	refresh_cage_states(bar);
 	update_cages_list(bar);
+	/* The keyboard starts on the first Start button that can be used. */
+	for (GtkWidget *row = gtk_widget_get_first_child(bar->cages_list); row;
+	     row = gtk_widget_get_next_sibling(row)) {
+		GtkWidget *start = gtk_widget_get_last_child(row);
+
+		if (gtk_widget_get_sensitive(start)) {
+			gtk_window_set_focus(GTK_WINDOW(bar->cages_window), start);
+			break;
+		}
+	}
+	if (!gtk_window_get_focus(GTK_WINDOW(bar->cages_window)))
+		gtk_window_set_focus(GTK_WINDOW(bar->cages_window), close);
 	gtk_window_present(GTK_WINDOW(bar->cages_window));
 }
 
@@ -562,13 +584,14 @@ static gboolean handle_tick(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-ClBar *cl_bar_new(GtkApplication *app, ClConfig *config)
+ClBar *cl_bar_new(GtkApplication *app, ClConfig *config, const char *config_path)
 {
 	ClBar *bar = g_new0(ClBar, 1);
 	const char *cage = g_getenv("CLOISON_CAGE_COMMAND");
 
 	bar->app = app;
 	bar->config = config;
+	bar->config_path = g_strdup(config_path);
 	bar->model = cl_bar_model_new();
 	bar->cage_states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	if (cage && *cage)
@@ -595,6 +618,7 @@ void cl_bar_free(ClBar *bar)
 	g_hash_table_unref(bar->cage_states);
 	cl_bar_model_free(bar->model);
 	g_free(bar->cage_command);
+	g_free(bar->config_path);
 	g_free(bar);
 }
 

@@ -42,11 +42,12 @@ typedef struct {
 
 	guint tick; /* clock and cage states */
 	char *cage_command;
+	char *config_path; /* given to cloison-cage too; NULL for the default */
 	ClBarTransfer *transfer;
 } ClBar;
 
 /* bar.c */
-ClBar *cl_bar_new(GtkApplication *app, ClConfig *config);
+ClBar *cl_bar_new(GtkApplication *app, ClConfig *config, const char *config_path);
 void cl_bar_free(ClBar *bar);
 /* Creates the bar window and binds zcloison_shell_v1; false if not possible. */
 bool cl_bar_start(ClBar *bar, GError **error);

@@ -13,6 +13,7 @@
 
 typedef struct {
 	ClConfig *config;
+	const char *config_path;
 	ClBar *bar;
 	int status;
 } App;
@@ -24,7 +25,7 @@ static void handle_activate(GtkApplication *app, gpointer data)
 
 	if (a->bar)
 		return;
-	a->bar = cl_bar_new(app, a->config);
+	a->bar = cl_bar_new(app, a->config, a->config_path);
 	if (!cl_bar_start(a->bar, &error)) {
 		cl_error("%s", error->message);
 		a->status = 1;
@@ -49,6 +50,9 @@ int main(int argc, char **argv)
 
 	cl_i18n_init();
 	cl_log_init("cloison-bar");
+	/* Tests run the bar from the build tree, whose catalogues are not installed. */
+	if (g_getenv("CLOISON_LOCALEDIR"))
+		bindtextdomain(GETTEXT_PACKAGE, g_getenv("CLOISON_LOCALEDIR"));
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
 			config_path = argv[++i];
@@ -65,6 +69,7 @@ int main(int argc, char **argv)
 			return usage(stderr, 2);
 		}
 	}
+	a.config_path = config_path;
 	a.config = cl_config_load(config_path, &error);
 	if (!a.config) {
 		g_autofree char *msg = cl_log_escape(error->message, 4096);

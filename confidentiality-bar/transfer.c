@@ -154,6 +154,7 @@ static void refresh_dialog(ClBarTransfer *t)
 
 static void handle_changed(GObject *object, GParamSpec *pspec, gpointer data)
 {
+	cl_debug("dialog active: %d", gtk_window_is_active(GTK_WINDOW(object)));
 	refresh_dialog(data);
 }
 
@@ -180,6 +181,9 @@ static void handle_approve(GtkButton *button, gpointer data)
 	/* The button's sensitivity already says so; a click is re-checked. */
 	cl_bar_approve_gate_set_active(&t->gate, gtk_window_is_active(GTK_WINDOW(t->dialog)),
 	                               g_get_monotonic_time());
+	cl_debug("approve clicked: active %d, remaining %" G_GINT64_FORMAT " us",
+	         gtk_window_is_active(GTK_WINDOW(t->dialog)),
+	         cl_bar_approve_gate_remaining(&t->gate, g_get_monotonic_time()));
 	if (!cl_bar_approve_gate_enabled(&t->gate, g_get_monotonic_time()) ||
 	    !cl_bar_prompt_choice_ok(head, index,
 	                             gtk_check_button_get_active(GTK_CHECK_BUTTON(t->declassify)),
@@ -253,6 +257,8 @@ static GtkWidget *row_label(GtkWidget *grid, int row, const char *key, const cha
 	gtk_label_set_use_markup(GTK_LABEL(v), FALSE);
 	gtk_label_set_wrap(GTK_LABEL(v), TRUE);
 	gtk_label_set_wrap_mode(GTK_LABEL(v), PANGO_WRAP_WORD_CHAR);
+	/* A minimum width keeps GTK from sizing the window for one word a line. */
+	gtk_label_set_width_chars(GTK_LABEL(v), 40);
 	gtk_label_set_max_width_chars(GTK_LABEL(v), 48);
 	gtk_grid_attach(GTK_GRID(grid), k, 0, row, 1, 1);
 	gtk_grid_attach(GTK_GRID(grid), v, 1, row, 1, 1);
@@ -307,7 +313,8 @@ static void show_head(ClBarTransfer *t)
 	size = g_format_size(p->size);
 	bytes = g_strdup_printf("%" PRIu64, p->size);
 	/* TRANSLATORS: a file size, then its exact number of bytes. */
-	size_text = g_strdup_printf(_("%s (%s bytes)"), size, bytes);
+	size_text =
+	        p->size < 1000 ? g_strdup(size) : g_strdup_printf(_("%s (%s bytes)"), size, bytes);
 	row_label(grid, 1, _("Size"), size_text);
 	mime = cl_bar_display_text(p->mime_type, 60);
 	row_label(grid, 2, _("Type"), mime);
@@ -348,6 +355,8 @@ static void show_head(ClBarTransfer *t)
 	t->warning = gtk_label_new(_("Warning: this declassifies the file. Its content becomes "
 	                             "readable at a less confidential level."));
 	gtk_label_set_wrap(GTK_LABEL(t->warning), TRUE);
+	gtk_label_set_width_chars(GTK_LABEL(t->warning), 50);
+	gtk_label_set_max_width_chars(GTK_LABEL(t->warning), 60);
 	gtk_widget_add_css_class(t->warning, "cl-warning");
 	gtk_box_append(GTK_BOX(box), t->warning);
 	t->declassify = gtk_check_button_new_with_label(_("I declassify this file"));
@@ -361,8 +370,11 @@ static void show_head(ClBarTransfer *t)
 	g_signal_connect(t->reason, "changed", G_CALLBACK(handle_reason_changed), t);
 	gtk_box_append(GTK_BOX(box), t->reason);
 
+	/* The buttons stay in the bottom-right corner whatever the window's size. */
 	buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
 	gtk_widget_set_halign(buttons, GTK_ALIGN_END);
+	gtk_widget_set_valign(buttons, GTK_ALIGN_END);
+	gtk_widget_set_vexpand(buttons, TRUE);
 	deny = gtk_button_new_with_label(_("Deny"));
 	g_signal_connect(deny, "clicked", G_CALLBACK(handle_deny), t);
 	t->approve = gtk_button_new_with_label(_("Approve"));
