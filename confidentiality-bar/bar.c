@@ -310,6 +310,12 @@ static void clear_box(GtkWidget *box)
 
 static void update_windows(ClBar *bar)
 {
+	GtkWidget *focus = gtk_window_get_focus(GTK_WINDOW(bar->window));
+	uint32_t focus_id = 0;
+
+	/* The list is rebuilt: keep the keyboard on the same window's entry. */
+	if (focus && gtk_widget_get_parent(focus) == bar->windows_box)
+		focus_id = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(focus), "cl-window-id"));
 	clear_box(bar->windows_box);
 	if (bar->attention) {
 		GtkWidget *hint = gtk_label_new(_("Menu: arrows, Enter, Esc"));
@@ -354,6 +360,8 @@ static void update_windows(ClBar *bar)
 			                  GUINT_TO_POINTER(w->id));
 			g_signal_connect(button, "clicked", G_CALLBACK(handle_window_clicked), bar);
 			gtk_box_append(GTK_BOX(bar->windows_box), button);
+			if (focus_id && w->id == focus_id)
+				gtk_widget_grab_focus(button);
 		}
 	}
 }
@@ -688,14 +696,22 @@ bool cl_bar_start(ClBar *bar, GError **error)
 	bar->registry = wl_display_get_registry(wl_display);
 	wl_registry_add_listener(bar->registry, &registry_listener, bar);
 	/* The globals, then the shell's first batch (levels, windows, focus). */
-	wl_display_roundtrip(wl_display);
+	if (wl_display_roundtrip(wl_display) < 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE,
+		            _("lost the connection to the compositor"));
+		return false;
+	}
 	if (!bar->shell) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
 		            _("the compositor offers no zcloison_shell_v1: cloison-bar must be "
 		              "started by cloison-compositor --bar"));
 		return false;
 	}
-	wl_display_roundtrip(wl_display);
+	if (wl_display_roundtrip(wl_display) < 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE,
+		            _("lost the connection to the compositor"));
+		return false;
+	}
 
 	gtk_css_provider_load_from_data(base, bar_css, -1);
 	gtk_style_context_add_provider_for_display(display, GTK_STYLE_PROVIDER(base),
