@@ -41,6 +41,11 @@
 #define BAR_BACKOFF_MAX_MS 30000
 /* A bar that ran this long before dying restarts after the minimum delay again. */
 #define BAR_STABLE_MS 30000
+/*
+ * A bar whose connection closed (a protocol error, say) gets this long to
+ * read why and exit before it is sent SIGTERM.
+ */
+#define BAR_TERM_GRACE_MS 500
 
 struct cl_bar {
 	struct cl_server *server;
@@ -49,6 +54,8 @@ struct cl_bar {
 	struct wl_client *client; /* our end of its socketpair, or NULL */
 	struct wl_event_source *sigchld;
 	struct wl_event_source *restart_timer;
+	struct wl_event_source *term_timer; /* SIGTERM to term_pid after the grace */
+	pid_t term_pid;
 	int backoff_ms;
 	int64_t started_ms;
 };
@@ -80,6 +87,19 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int handle_bar_term(void *data)
+{
+	struct cl_bar *bar = data;
+
+	if (bar->pid > 0 && bar->pid == bar->term_pid) {
+		cl_warn("the bar (pid %d) lost its Wayland connection and still runs; stopping it",
+		        (int)bar->pid);
+		kill(bar->pid, SIGTERM);
+	}
+	bar->term_pid = 0;
+	return 0;
+}
+
 static void handle_client_destroy(struct wl_listener *listener, void *data)
 {
 	struct cl_client *client = wl_container_of(listener, client, destroy);
@@ -92,11 +112,21 @@ static void handle_client_destroy(struct wl_listener *listener, void *data)
 		client->socket->n_clients--;
 	if (bar && bar->client == client->wl_client) {
 		bar->client = NULL;
-		/* A bar that dropped its connection is useless: restart it. */
+		/*
+		 * A bar that dropped its connection is useless: restart it.  The
+		 * protocol error that may have closed it is written after this
+		 * listener runs: the bar gets a moment to read it and exit.
+		 */
 		if (bar->pid > 0) {
 			cl_warn("the bar (pid %d) closed its Wayland connection; restarting it",
 			        (int)bar->pid);
-			kill(bar->pid, SIGTERM);
+			if (!bar->term_timer)
+				bar->term_timer =
+				        wl_event_loop_add_timer(server->loop, handle_bar_term, bar);
+			bar->term_pid = bar->pid;
+			if (!bar->term_timer ||
+			    wl_event_source_timer_update(bar->term_timer, BAR_TERM_GRACE_MS) < 0)
+				kill(bar->pid, SIGTERM);
 		}
 	}
 	/*
@@ -359,24 +389,35 @@ void cl_cage_sockets_destroy(struct cl_server *server)
 
 static void bar_schedule_restart(struct cl_bar *bar);
 
-/* Environment for the bar: ours, minus any Wayland display, plus WAYLAND_SOCKET. */
+/*
+ * Environment for the bar: ours (DBUS_SESSION_BUS_ADDRESS, the core bus, goes
+ * through), minus any display of a parent (Wayland or X11), with GTK told to
+ * use Wayland, plus WAYLAND_SOCKET: the bar can only show up here.
+ */
+static const char bar_gdk_backend[] = "GDK_BACKEND=wayland";
+
 static char **bar_environment(int fd)
 {
+	static const char *const dropped[] = {
+	        "WAYLAND_DISPLAY=", "WAYLAND_SOCKET=", "DISPLAY=", "XAUTHORITY=", "GDK_BACKEND="};
 	extern char **environ;
 	size_t n = 0, j = 0;
 	char **envp;
 
 	while (environ[n])
 		n++;
-	envp = calloc(n + 2, sizeof(*envp));
+	envp = calloc(n + 3, sizeof(*envp));
 	if (!envp)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (g_str_has_prefix(environ[i], "WAYLAND_DISPLAY=") ||
-		    g_str_has_prefix(environ[i], "WAYLAND_SOCKET="))
-			continue;
-		envp[j++] = environ[i];
+		bool drop = false;
+
+		for (size_t k = 0; k < G_N_ELEMENTS(dropped); k++)
+			drop = drop || g_str_has_prefix(environ[i], dropped[k]);
+		if (!drop)
+			envp[j++] = environ[i];
 	}
+	envp[j++] = (char *)bar_gdk_backend;
 	envp[j] = g_strdup_printf("WAYLAND_SOCKET=%d", fd);
 	if (!envp[j]) {
 		free(envp);
@@ -584,6 +625,8 @@ void cl_bar_stop(struct cl_server *server)
 		wl_event_source_remove(bar->sigchld);
 	if (bar->restart_timer)
 		wl_event_source_remove(bar->restart_timer);
+	if (bar->term_timer)
+		wl_event_source_remove(bar->term_timer);
 	g_strfreev(bar->argv);
 	free(bar);
 }

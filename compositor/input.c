@@ -21,7 +21,8 @@
  *   wl_data_device events only; selection.c decides and filters).
  * - Client cursor images are accepted only from the client under the pointer
  *   and only up to CURSOR_MAX pixels (a cursor is drawn above everything,
- *   the bar strip included).
+ *   the bar strip included); a cage's is withheld while it would reach
+ *   into a strip or over a trusted dialog.
  * - Synthetic input (cloison-ctl input …) exists only with --test-input, on
  *   headless input devices created here.
  */
@@ -137,11 +138,30 @@ static bool cursor_surface_ok(struct wlr_surface *surface, int32_t hx, int32_t h
  * (else a cage could paint over the trusted strip), and put back once the
  * pointer moves away.
  */
+/* Whether a cage's cursor image at BOX would reach over a trusted dialog. */
+static bool cursor_over_dialog(struct cl_server *server, const struct wlr_box *box)
+{
+	struct cl_view *view;
+	struct wlr_box frame, common;
+	int l, t, r, b;
+
+	wl_list_for_each (view, &server->views, link) {
+		if (view->role != CL_ROLE_DIALOG || !view->mapped)
+			continue;
+		cl_view_get_insets(view, &l, &t, &r, &b);
+		frame = (struct wlr_box){view->x, view->y, view->content.width + l + r,
+		                         view->content.height + t + b};
+		if (wlr_box_intersection(&common, box, &frame))
+			return true;
+	}
+	return false;
+}
+
 static void cursor_guard(struct cl_server *server)
 {
 	struct cl_input *input = server->input;
 	struct wlr_surface *s;
-	struct wlr_box work;
+	struct wlr_box work, image;
 	bool over;
 
 	if (!input || !input->cursor_surface)
@@ -149,6 +169,12 @@ static void cursor_guard(struct cl_server *server)
 	s = input->cursor_surface;
 	cl_server_work_area_at(server, server->cursor->x, server->cursor->y, &work);
 	over = server->cursor->y - input->cursor_hy < work.y;
+	/* Nor over a trusted dialog, unless it is the core's own cursor. */
+	image = (struct wlr_box){(int)server->cursor->x - input->cursor_hx,
+	                         (int)server->cursor->y - input->cursor_hy, s->current.width,
+	                         s->current.height};
+	if (!over && !surface_is_trusted(s))
+		over = cursor_over_dialog(server, &image);
 	if (over && !input->cursor_hidden) {
 		wlr_cursor_set_surface(server->cursor, NULL, 0, 0);
 		input->cursor_hidden = true;
@@ -240,6 +266,8 @@ void cl_input_update_pointer_focus(struct cl_server *server)
 	if (server->input->mode != GRAB_NONE)
 		return;
 	pointer_focus(server, now_msec());
+	/* Windows moved or appeared under a still pointer: a dialog, say. */
+	cursor_guard(server);
 }
 
 static void end_grab(struct cl_input *input)

@@ -123,18 +123,40 @@ enum cl_view_role cl_shell_take_pending_role(struct cl_server *server, struct wl
 }
 
 /*
+ * The xdg_surface made from SURFACE, if any, even one without a role yet
+ * (wlroots gives the wl_surface its role only with get_toplevel/get_popup).
+ */
+static struct wlr_xdg_surface *find_xdg_surface(struct cl_server *server,
+                                                struct wlr_surface *surface)
+{
+	struct wlr_xdg_client *xc;
+	struct wlr_xdg_surface *xdg;
+
+	if (!surface || !server->xdg_shell)
+		return NULL;
+	if (wlr_surface_is_xdg_surface(surface))
+		return wlr_xdg_surface_from_wlr_surface(surface);
+	wl_list_for_each (xc, &server->xdg_shell->clients, link) {
+		wl_list_for_each (xdg, &xc->surfaces, link) {
+			if (xdg->surface == surface)
+				return xdg;
+		}
+	}
+	return NULL;
+}
+
+/*
  * The xdg_toplevel of SURFACE, or NULL after posting invalid_surface on
  * RESOURCE: the request accepts only the trusted client's toplevels.
  */
-static struct wlr_xdg_surface *toplevel_or_error(struct wl_resource *resource,
+static struct wlr_xdg_surface *toplevel_or_error(struct cl_shell *shell,
+                                                 struct wl_resource *resource,
                                                  struct wl_resource *surface_resource,
                                                  const char *request)
 {
 	struct wlr_surface *surface = wlr_surface_from_resource(surface_resource);
-	struct wlr_xdg_surface *xdg = NULL;
+	struct wlr_xdg_surface *xdg = find_xdg_surface(shell->server, surface);
 
-	if (surface && wlr_surface_is_xdg_surface(surface))
-		xdg = wlr_xdg_surface_from_wlr_surface(surface);
 	if (!xdg || xdg->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL || !xdg->toplevel) {
 		wl_resource_post_error(resource, ZCLOISON_SHELL_V1_ERROR_INVALID_SURFACE,
 		                       "%s: wl_surface@%u is not an xdg_toplevel", request,
@@ -209,9 +231,9 @@ static void shell_handle_set_bar(struct wl_client *client, struct wl_resource *r
 	surface = wlr_surface_from_resource(surface_resource);
 	if (!surface)
 		return;
-	if (wlr_surface_is_xdg_surface(surface)) {
+	if (find_xdg_surface(server, surface)) {
 		struct wlr_xdg_surface *xdg =
-		        toplevel_or_error(resource, surface_resource, "set_bar");
+		        toplevel_or_error(shell, resource, surface_resource, "set_bar");
 
 		if (!xdg || !give_core_role(shell, resource, xdg, CL_ROLE_BAR, "set_bar"))
 			return;
@@ -244,7 +266,7 @@ static void shell_handle_set_dialog(struct wl_client *client, struct wl_resource
 
 	if (!shell)
 		return;
-	xdg = toplevel_or_error(resource, surface_resource, "set_dialog");
+	xdg = toplevel_or_error(shell, resource, surface_resource, "set_dialog");
 	if (xdg && give_core_role(shell, resource, xdg, CL_ROLE_DIALOG, "set_dialog"))
 		cl_debug("bar: wl_surface@%u is a dialog", wl_resource_get_id(surface_resource));
 }
