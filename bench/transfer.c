@@ -233,9 +233,7 @@ static double percentile(double *v, int n, double p)
 int main(int argc, char **argv)
 {
 	const char *transferd = argc > 1 ? argv[1] : NULL;
-	unsigned size_mib = argc > 2 ? (unsigned)atoi(argv[2]) : 1024;
-	int rounds = argc > 3 ? atoi(argv[3]) : 3;
-	int n = argc > 4 ? atoi(argv[4]) : 201;
+	guint64 size_mib = 1024, rounds_arg = 3, n_arg = 101;
 	const char *tmp = g_getenv("TMPDIR") ? g_getenv("TMPDIR") : "/var/tmp";
 	g_autofree char *dir = NULL, *conf = NULL, *bus_address = NULL, *alpha_home = NULL,
 	                *incoming = NULL, *src = NULL, *small = NULL, *cp_dst = NULL,
@@ -243,12 +241,19 @@ int main(int argc, char **argv)
 	g_autoptr(GPtrArray) env = g_ptr_array_new_with_free_func(g_free);
 	double *broker_ms, *intake_ms, *landing_ms, *cp_ms, *cpsync_ms, *overhead, *total,
 	        *floor_ms;
-	uint64_t size = (uint64_t)size_mib << 20;
+	uint64_t size;
 	pid_t dbus_pid, broker_pid;
 	Bench b = {0};
-	int r;
+	int rounds, n, r;
 
-	if (!transferd || size_mib == 0 || rounds < 1 || n < 1) {
+	if ((argc > 2 && !g_ascii_string_to_unsigned(argv[2], 10, 1, 65536, &size_mib, NULL)) ||
+	    (argc > 3 && !g_ascii_string_to_unsigned(argv[3], 10, 1, 1000, &rounds_arg, NULL)) ||
+	    (argc > 4 && !g_ascii_string_to_unsigned(argv[4], 10, 1, 100000, &n_arg, NULL)))
+		transferd = NULL;
+	rounds = (int)rounds_arg;
+	n = (int)n_arg;
+	size = (uint64_t)size_mib << 20;
+	if (!transferd) {
 		fprintf(stderr, "usage: transfer CLOISON-TRANSFERD [SIZE-MIB [ROUNDS [N]]]\n");
 		return 2;
 	}
@@ -368,7 +373,8 @@ int main(int argc, char **argv)
 		double tb = bench_median(broker_ms, rounds), tc = bench_median(cp_ms, rounds),
 		       ts = bench_median(cpsync_ms, rounds);
 
-		printf("transfer-throughput: %u MiB, median of %d rounds\n", size_mib, rounds);
+		printf("transfer-throughput: %u MiB, median of %d rounds\n", (unsigned)size_mib,
+		       rounds);
 		printf("  broker (Send -> Finished, landed and fsync'd): %8.1f ms  %7.0f MB/s\n",
 		       tb, mb / tb * 1000);
 		printf("    of which Send -> PromptRequested (snapshot copy, SHA-256, libmagic): "

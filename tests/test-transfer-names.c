@@ -43,6 +43,10 @@ static const Case cases[] = {
          "invoice_fdp.exe"},
         {"bidi-isolate", "\xe2\x81\xa6x\xe2\x81\xa9", "_x_"},
         {"zero-width", "pay\xe2\x80\x8bpal\xe2\x80\x8d.txt", "pay_pal_.txt"},
+        {"hangul-filler", "a\xe3\x85\xa4.pdf", "a_.pdf"},
+        {"variation-selector", "x\xef\xb8\x8f", "x_"},
+        {"tag-character", "x\xf3\xa0\x80\x81", "x_"},
+        {"combining-grapheme-joiner", "x\xcd\x8fy", "x_y"},
         {"bom", "\xef\xbb\xbfname", "_name"},
         {"line-separator",
          "a\xe2\x80\xa8"
@@ -200,6 +204,19 @@ static void test_candidate_limit(void)
 	g_assert_true(g_str_has_suffix(c1000, "n (1000).odt"));
 	g_autofree char *cmax = cl_name_candidate(name, G_MAXUINT);
 	g_assert_cmpuint(strlen(cmax), <=, CL_NAME_MAX_BYTES);
+
+	/* A maximal name already ending in " (2)": candidate 2 must differ. */
+	g_autofree char *stem2 = g_strnfill(CL_NAME_MAX_BYTES - 8, 's');
+	g_autofree char *taken = g_strconcat(stem2, " (2).txt", NULL);
+	g_assert_cmpuint(strlen(taken), ==, CL_NAME_MAX_BYTES);
+	g_autofree char *t1 = cl_name_candidate(taken, 1);
+	g_autofree char *t2 = cl_name_candidate(taken, 2);
+	g_autofree char *t3 = cl_name_candidate(taken, 3);
+	g_assert_cmpstr(t1, ==, taken);
+	g_assert_cmpstr(t2, !=, taken);
+	g_assert_cmpstr(t2, !=, t3);
+	g_assert_true(g_str_has_suffix(t2, "s (2).txt"));
+	g_assert_cmpuint(strlen(t2), <=, CL_NAME_MAX_BYTES);
 
 	/* The stem is shortened at a character boundary. */
 	GString *wide = g_string_new(NULL);

@@ -26,7 +26,7 @@
 
 #define SNAPSHOT_CHUNK     (8u << 20)  /* bytes per copy_file_range round */
 #define PROGRESS_EVERY     (64u << 20) /* bytes between two progress calls */
-#define HASH_BUFFER        (1u << 20)
+#define HASH_BUFFER        (256u << 10)
 #define RW_BUFFER          (128u << 10)
 #define MAGIC_BYTES_LIMIT  (8u << 20) /* at most this much is read for libmagic */
 #define STAGING_TEMP_TRIES 100

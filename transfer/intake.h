@@ -61,11 +61,13 @@ bool cl_intake_resolve(const char *cage_path, char **ret_rel, GError **error);
 
 /*
  * Open rel_path beneath home_fd with openat2(RESOLVE_BENEATH |
- * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV) and
- * O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_NOCTTY|O_CLOEXEC, then check it is a
- * regular file (a FIFO, socket, device or directory is refused and never
- * blocks).  Returns the fd (O_NONBLOCK cleared) and its fstat in *ret_st, or
- * -1 with an error (NOT_FOUND, FORBIDDEN_PATH, NOT_REGULAR, IO).
+ * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV), first as
+ * O_PATH|O_NOFOLLOW: the type is checked on that descriptor, so a FIFO,
+ * socket, device or directory is refused without ever being opened (never
+ * blocks, no device side effect); then that same inode is reopened
+ * O_RDONLY|O_NOCTTY|O_CLOEXEC through /proc/self/fd.  Returns the fd and its
+ * fstat in *ret_st (may be NULL), or -1 with an error (NOT_FOUND,
+ * FORBIDDEN_PATH, NOT_REGULAR, IO).
  */
 int cl_intake_open(int home_fd, const char *rel_path, struct stat *ret_st, GError **error);
 

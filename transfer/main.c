@@ -146,8 +146,10 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
 	r = sd_event_default(&event);
-	if (r < 0)
-		return cl_log_errno(LOG_ERR, r, "sd_event_default") ? 1 : 1;
+	if (r < 0) {
+		cl_log_errno(LOG_ERR, r, "sd_event_default");
+		return 1;
+	}
 	sd_event_add_signal(event, NULL, SIGTERM, handle_signal, NULL);
 	sd_event_add_signal(event, NULL, SIGINT, handle_signal, NULL);
 
@@ -160,8 +162,12 @@ int main(int argc, char **argv)
 		cl_write_all(ready_fd, "READY=1\n", 8);
 		close(ready_fd);
 	}
+	/* 0 after SIGTERM/SIGINT; sd-bus exits the loop with EXIT_FAILURE when
+	 * the core bus goes away. */
 	r = sd_event_loop(event);
 	if (r < 0)
 		cl_log_errno(LOG_ERR, r, "the event loop stopped");
-	return r < 0 ? 1 : 0;
+	else if (r > 0)
+		cl_error("the core bus went away: stopping");
+	return r == 0 ? 0 : 1;
 }

@@ -13,9 +13,24 @@
 #define RAW_MAX_BYTES 4096
 #define EXT_MAX_BYTES 16
 
+/*
+ * Default-ignorable characters that are not format characters (Cf): they
+ * render as nothing, so "a\u3164.pdf" would look like "a.pdf".
+ */
+static bool char_is_invisible(gunichar c)
+{
+	return c == 0x034f ||                  /* combining grapheme joiner */
+	       c == 0x115f || c == 0x1160 ||   /* Hangul fillers */
+	       c == 0x17b4 || c == 0x17b5 ||   /* Khmer inherent vowels */
+	       (c >= 0x180b && c <= 0x180f) || /* Mongolian variation selectors */
+	       c == 0x3164 || c == 0xffa0 ||   /* Hangul fillers */
+	       (c >= 0xfe00 && c <= 0xfe0f) || /* variation selectors */
+	       (c >= 0xe0000 && c <= 0xe0fff); /* tags, variation selectors supplement */
+}
+
 static bool char_is_forbidden(gunichar c)
 {
-	if (c == '/' || c < 0x20 || c == 0x7f)
+	if (c == '/' || c < 0x20 || c == 0x7f || char_is_invisible(c))
 		return true;
 	switch (g_unichar_type(c)) {
 	case G_UNICODE_CONTROL:             /* C0, DEL, C1 */
@@ -142,6 +157,19 @@ char *cl_name_candidate(const char *sanitized, unsigned n)
 	size_t room = CL_NAME_MAX_BYTES - (size_t)suffix_len - ext_len;
 
 	stem_len = utf8_cut(sanitized, stem_len, room);
-	return g_strdup_printf("%.*s%s%s", (int)stem_len, sanitized, suffix,
-	                       sanitized + len - ext_len);
+	char *candidate = g_strdup_printf("%.*s%s%s", (int)stem_len, sanitized, suffix,
+	                                  sanitized + len - ext_len);
+	/*
+	 * A name of the maximum length that already ends in " (n)" would come
+	 * back unchanged ("… (2).txt" cut by 4 bytes plus " (2)"): cut one more
+	 * character.  Candidates with different n still differ in their suffix.
+	 */
+	if (strcmp(candidate, sanitized) == 0 && stem_len > 0) {
+		g_free(candidate);
+		const char *prev = g_utf8_find_prev_char(sanitized, sanitized + stem_len);
+		stem_len = prev ? (size_t)(prev - sanitized) : 0;
+		candidate = g_strdup_printf("%.*s%s%s", (int)stem_len, sanitized, suffix,
+		                            sanitized + len - ext_len);
+	}
+	return candidate;
 }

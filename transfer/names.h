@@ -15,8 +15,10 @@
  * Sanitise the last component of a path given by a cage (raw bytes, NUL
  * terminated, at most 4096 bytes are looked at).  The result is valid UTF-8,
  * 1..CL_NAME_MAX_BYTES bytes, contains no '/', no C0/C1 control character,
- * no DEL, no Unicode format character (bidi controls, zero-width…), no line
- * or paragraph separator, does not start with '.', is not "." or "..", and
+ * no DEL, no Unicode format character (bidi controls, zero-width…), no other
+ * invisible (default-ignorable) character such as U+3164 or a variation
+ * selector, no line or paragraph separator, no unassigned code point, does
+ * not start with '.', is not "." or "..", and
  * has no leading or trailing spaces.  Invalid UTF-8 and forbidden characters
  * become '_'; a name that ends up empty becomes CL_NAME_FALLBACK.  Truncation
  * never splits a character and keeps the extension when it is short.

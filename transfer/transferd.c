@@ -146,6 +146,7 @@ struct ClTransferd {
 
 	GThread *workers[CL_TRANSFERD_WORKERS];
 	unsigned busy;
+	bool stopping; /* no new jobs */
 	GAsyncQueue *jobs;
 	GAsyncQueue *done;
 	int event_fd;
@@ -281,7 +282,9 @@ static void run_landing(Request *req)
 			cl_landing_remove_source(src_home_fd, req->rel_path, &req->snap,
 			                         &req->move_error);
 	}
-	cl_snapshot_clear(&req->snap);
+	/* The landed file holds the data now: free the staging space, keep
+	 * size and hash for the outcome record. */
+	req->snap.fd = cl_close(req->snap.fd);
 	return;
 fail:
 	req->error = g_steal_pointer(&error);
@@ -749,6 +752,8 @@ static int handle_event_fd(sd_event_source *s, int fd, uint32_t revents, void *u
 
 static void schedule(ClTransferd *d)
 {
+	if (d->stopping)
+		return;
 	while (d->busy < CL_TRANSFERD_WORKERS && !g_queue_is_empty(&d->landings)) {
 		Request *req = g_queue_pop_head(&d->landings);
 
@@ -1543,6 +1548,7 @@ void cl_transferd_free(ClTransferd *d)
 		return;
 
 	/* Stop the workers: cancel intakes, let landings end, then quit. */
+	d->stopping = true;
 	g_hash_table_iter_init(&iter, d->requests);
 	while (g_hash_table_iter_next(&iter, NULL, &value))
 		atomic_store(&((Request *)value)->cancel, true);
@@ -1556,8 +1562,10 @@ void cl_transferd_free(ClTransferd *d)
 	for (unsigned i = 0; i < CL_TRANSFERD_WORKERS; i++)
 		if (d->workers[i])
 			g_thread_join(d->workers[i]);
+	/* Jobs that ended meanwhile get their outcome (a landing that completed
+	 * is delivered, an intake cancelled fails). */
 	while ((job = g_async_queue_try_pop(d->done)))
-		g_free(job);
+		job_done(d, job);
 
 	/* What is left was never delivered: say so in the log. */
 	if (d->audit) {

@@ -383,8 +383,11 @@ static int do_abuse(char **argv)
 	sd_bus_flush_close_unref(bus);
 
 	/* Raw bytes: no authentication, bad authentication, a bad message. */
-	write_raw(sock, "GARBAGE\r\n\x01\x02\x03", 12);
-	write_raw(sock, "\0AUTH FOO\r\nAUTH\r\n\xff\xfe\r\nBEGIN\r\n", 31);
+#define RAW(s) write_raw(sock, s, sizeof(s) - 1)
+	RAW("GARBAGE\r\n\x01\x02\x03");
+	RAW("\0AUTH FOO\r\nAUTH\r\n\xff\xfe\r\nBEGIN\r\n");
+	RAW("\0AUTH EXTERNAL 30\r\nBEGIN\r\n\x6c\x01\x00\x01");
+#undef RAW
 	{
 		static const char hello[] = "\0AUTH ANONYMOUS\r\nBEGIN\r\n";
 		static const unsigned char bad_msg[] = {
