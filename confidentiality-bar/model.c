@@ -6,9 +6,10 @@
 #include "config.h"
 #include "i18n.h"
 
-#define DONE_MAX      4096 /* decided/finished ids remembered */
-#define REASON_MAX    1024
-#define PROMPT_ID_MAX 64
+#define DONE_MAX         4096 /* decided/finished ids remembered */
+#define REASON_MAX       1024
+#define PROMPT_ID_MAX    64
+#define EVENT_AGE_MAX_MS 10000
 
 G_DEFINE_QUARK(cl - bar - error - quark, cl_bar_error)
 
@@ -472,6 +473,19 @@ int64_t cl_bar_approve_gate_remaining(const ClBarApproveGate *gate, int64_t now_
 bool cl_bar_approve_gate_enabled(const ClBarApproveGate *gate, int64_t now_us)
 {
 	return cl_bar_approve_gate_remaining(gate, now_us) == 0;
+}
+
+bool cl_bar_approve_gate_enabled_for_event(const ClBarApproveGate *gate, int64_t now_us,
+                                           uint32_t event_ms)
+{
+	uint32_t now_ms = (uint32_t)((uint64_t)now_us / 1000);
+	uint32_t age_ms = now_ms - event_ms; /* modulo 2^32: the clock wraps */
+
+	if (!cl_bar_approve_gate_enabled(gate, now_us))
+		return false;
+	if (age_ms > EVENT_AGE_MAX_MS) /* another clock, or from the future */
+		return true;
+	return cl_bar_approve_gate_enabled(gate, now_us - (int64_t)age_ms * 1000);
 }
 
 bool cl_bar_prompt_choice_ok(const ClBarPrompt *prompt, int target, bool declassify_ticked,

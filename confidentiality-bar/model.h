@@ -153,6 +153,15 @@ void cl_bar_approve_gate_set_active(ClBarApproveGate *gate, bool active, int64_t
 bool cl_bar_approve_gate_enabled(const ClBarApproveGate *gate, int64_t now_us);
 /* Microseconds until enabled (0 when enabled, -1 when inactive). */
 int64_t cl_bar_approve_gate_remaining(const ClBarApproveGate *gate, int64_t now_us);
+/*
+ * For a click or key handled at now_us but made at event_ms (the input
+ * event's time: the compositor's CLOCK_MONOTONIC in milliseconds, 32 bits):
+ * enabled now and, when event_ms is plausible (at most 10 s old, not in the
+ * future), already enabled when the user acted — a busy bar never turns an
+ * early click into an approval.
+ */
+bool cl_bar_approve_gate_enabled_for_event(const ClBarApproveGate *gate, int64_t now_us,
+                                           uint32_t event_ms);
 
 /*
  * Can the user's choices be sent as an approval?  target < 0: nothing

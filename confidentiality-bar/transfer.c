@@ -42,6 +42,7 @@ struct ClBarTransfer {
 	GtkWidget *reason;
 	GtkWidget *approve;
 	guint gate_timer;
+	uint32_t input_ms; /* time of the dialog's latest button or key event */
 };
 
 static void show_head(ClBarTransfer *t);
@@ -181,10 +182,11 @@ static void handle_approve(GtkButton *button, gpointer data)
 	/* The button's sensitivity already says so; a click is re-checked. */
 	cl_bar_approve_gate_set_active(&t->gate, gtk_window_is_active(GTK_WINDOW(t->dialog)),
 	                               g_get_monotonic_time());
-	cl_debug("approve clicked: active %d, remaining %" G_GINT64_FORMAT " us",
+	cl_debug("approve clicked: active %d, remaining %" G_GINT64_FORMAT " us, event at %u ms",
 	         gtk_window_is_active(GTK_WINDOW(t->dialog)),
-	         cl_bar_approve_gate_remaining(&t->gate, g_get_monotonic_time()));
-	if (!cl_bar_approve_gate_enabled(&t->gate, g_get_monotonic_time()) ||
+	         cl_bar_approve_gate_remaining(&t->gate, g_get_monotonic_time()), t->input_ms);
+	/* Judged at the time of the click, not when a busy bar handles it. */
+	if (!cl_bar_approve_gate_enabled_for_event(&t->gate, g_get_monotonic_time(), t->input_ms) ||
 	    !cl_bar_prompt_choice_ok(head, index,
 	                             gtk_check_button_get_active(GTK_CHECK_BUTTON(t->declassify)),
 	                             gtk_editable_get_text(GTK_EDITABLE(t->reason))))
@@ -217,6 +219,25 @@ static gboolean handle_dialog_key(GtkEventControllerKey *controller, guint keyva
 		return FALSE;
 	deny_shown(data);
 	return TRUE;
+}
+
+/* Capture phase: sees every input event before the widgets do. */
+static gboolean handle_dialog_event(GtkEventControllerLegacy *controller, GdkEvent *event,
+                                    gpointer data)
+{
+	ClBarTransfer *t = data;
+
+	switch (gdk_event_get_event_type(event)) {
+	case GDK_BUTTON_PRESS:
+	case GDK_BUTTON_RELEASE:
+	case GDK_KEY_PRESS:
+	case GDK_KEY_RELEASE:
+		t->input_ms = gdk_event_get_time(event);
+		break;
+	default:
+		break;
+	}
+	return FALSE;
 }
 
 static gboolean handle_close_request(GtkWindow *window, gpointer data)
@@ -273,7 +294,7 @@ static void show_head(ClBarTransfer *t)
 	g_autofree char *bytes = NULL, *size_text = NULL, *dialog_title = NULL,
 	                *source_label = NULL;
 	GtkCheckButton *group = NULL;
-	GtkEventController *keys;
+	GtkEventController *keys, *legacy;
 	int initial;
 
 	if (t->dialog || !p)
@@ -389,6 +410,10 @@ static void show_head(ClBarTransfer *t)
 	keys = gtk_event_controller_key_new();
 	g_signal_connect(keys, "key-pressed", G_CALLBACK(handle_dialog_key), t);
 	gtk_widget_add_controller(t->dialog, keys);
+	legacy = gtk_event_controller_legacy_new();
+	gtk_event_controller_set_propagation_phase(legacy, GTK_PHASE_CAPTURE);
+	g_signal_connect(legacy, "event", G_CALLBACK(handle_dialog_event), t);
+	gtk_widget_add_controller(t->dialog, legacy);
 	g_signal_connect(t->dialog, "close-request", G_CALLBACK(handle_close_request), t);
 	g_signal_connect(t->dialog, "notify::is-active", G_CALLBACK(handle_changed), t);
 	/* Deny has the initial focus: Enter never approves by accident. */

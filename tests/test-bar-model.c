@@ -258,6 +258,37 @@ static void test_gate(void)
 	g_assert_true(cl_bar_approve_gate_enabled(&g, 14 * s));
 }
 
+static void test_gate_event_time(void)
+{
+	ClBarApproveGate g = {0};
+	const int64_t s = 1000 * 1000;
+	const int64_t base = 100 * s;
+
+	cl_bar_approve_gate_set_active(&g, true, base);
+	/* Handled 1.5 s after activation, but clicked 0.3 s after it: refused. */
+	g_assert_false(cl_bar_approve_gate_enabled_for_event(
+	        &g, base + 3 * s / 2, (uint32_t)((base + 3 * s / 10) / 1000)));
+	/* Clicked 1.2 s after activation: accepted. */
+	g_assert_true(cl_bar_approve_gate_enabled_for_event(&g, base + 3 * s / 2,
+	                                                    (uint32_t)((base + 6 * s / 5) / 1000)));
+	/* Not enabled now: refused whatever the event says. */
+	g_assert_false(cl_bar_approve_gate_enabled_for_event(&g, base + s / 2,
+	                                                     (uint32_t)((base + s / 2) / 1000)));
+	/* A time from another clock (far away or in the future): processing time decides. */
+	g_assert_true(cl_bar_approve_gate_enabled_for_event(&g, base + 2 * s, 5));
+	g_assert_true(cl_bar_approve_gate_enabled_for_event(&g, base + 2 * s,
+	                                                    (uint32_t)((base + 3 * s) / 1000)));
+	/* The 32-bit millisecond clock wraps: still judged by the event's age. */
+	ClBarApproveGate w = {0};
+	const int64_t wrap = (int64_t)UINT32_MAX * 1000 + 500 * 1000; /* just after a wrap */
+
+	cl_bar_approve_gate_set_active(&w, true, wrap - s);
+	g_assert_false(cl_bar_approve_gate_enabled_for_event(
+	        &w, wrap + s, (uint32_t)((uint64_t)(wrap - s + s / 2) / 1000)));
+	g_assert_true(cl_bar_approve_gate_enabled_for_event(
+	        &w, wrap + s, (uint32_t)((uint64_t)(wrap + s / 2) / 1000)));
+}
+
 static ClBarPrompt *prompt(const char *id)
 {
 	g_autoptr(GVariant) d = details("", false, false);
@@ -323,6 +354,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/bar/prompt/invalid", test_prompt_invalid);
 	g_test_add_func("/bar/prompt/choice", test_choice);
 	g_test_add_func("/bar/gate", test_gate);
+	g_test_add_func("/bar/gate/event-time", test_gate_event_time);
 	g_test_add_func("/bar/queue", test_queue);
 	g_test_add_func("/bar/queue/bounded", test_queue_bounded);
 	return g_test_run();
