@@ -334,7 +334,7 @@ static void run_sway(const char *sway, const char *client, const char *dir, int 
 	for (int i = 0; i < N_CLIENTS; i++)
 		g_string_append_printf(text,
 		                       "for_window [title=\"^bench-%d$\"] floating enable, "
-		                       "move position %d %d\n",
+		                       "border normal 4, move position %d %d\n",
 		                       i + 1, MAX(clients[i].x - 4, 0), MAX(clients[i].y - 28, 0));
 	if (!g_file_set_contents(conf, text->str, -1, NULL) || g_chmod(conf, 0644) < 0)
 		bench_fail("cannot write %s", conf);

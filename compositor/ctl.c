@@ -43,7 +43,10 @@
  *      "width":1280,"height":720,"scale":1.0,
  *      "work_area":{"x":0,"y":28,"width":1280,"height":692}}, …]}
  *     Geometry in layout coordinates; work_area is what cage windows on
- *     that output may cover (below its bar strip).
+ *     that output may cover (below its bar strip).  Also "frames": frames
+ *     committed so far, and "first_frame_usec": when the first was
+ *     (CLOCK_MONOTONIC, µs; 0 before it), which is how bench/compositor-start
+ *     times the start.
  *   screenshot {"path": "/absolute/file.png", "output": "HEADLESS-2"}
  *     Writes the last frame of the named output (optional; default the
  *     first output) as PNG.  {"ok":true,"path":…}
@@ -440,6 +443,10 @@ static void cmd_outputs(struct cl_server *server, JsonObject *req, struct ctl_re
 		json_builder_begin_object(b);
 		add_box(b, &area);
 		json_builder_end_object(b);
+		json_builder_set_member_name(b, "frames");
+		json_builder_add_int_value(b, (gint64)output->frames);
+		json_builder_set_member_name(b, "first_frame_usec");
+		json_builder_add_int_value(b, (gint64)output->first_frame_usec);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);

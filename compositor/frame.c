@@ -16,8 +16,15 @@
  * windows keep the border (a cage window never looks frameless) but no
  * title bar.
  *
- * Text is rendered with pango/cairo into a small wlr_buffer subclass backed
- * by a cairo image surface (cl_text_buffer_create), shown by a scene buffer.
+ * The frame is four scene buffers (title bar with the top border, bottom,
+ * left and right borders), each a wlr_buffer subclass backed by a cairo
+ * image surface, painted (text with pango/cairo) only when the size, focus
+ * or title changes.  They are fully opaque and given to wlroots as
+ * XRGB8888: compositing one damaged pixel is a copy, and what they cover
+ * is not painted at all (render.c).  (wlroots 0.15's pixman renderer draws
+ * a scene rectangle by allocating and filling an image of the whole
+ * rectangle for every damaged piece of it, which is why they are not
+ * rectangles.)  cl_text_buffer_create makes the label buffers of the strip.
  */
 #include <cairo.h>
 #include <drm_fourcc.h>
@@ -37,9 +44,8 @@
 struct cl_frame {
 	struct cl_view *view;
 	struct wlr_scene_tree *tree;
-	struct wlr_scene_rect *top, *bottom, *left, *right;
-	struct wlr_scene_rect *marker;
-	struct wlr_scene_buffer *title;
+	/* Title bar (with the top border), bottom, left and right borders. */
+	struct wlr_scene_buffer *top, *bottom, *left, *right;
 	/* What is shown, to redraw only on change. */
 	int width, height;
 	bool focused, fullscreen, valid;
@@ -51,6 +57,7 @@ struct cl_frame {
 struct text_buffer {
 	struct wlr_buffer base;
 	cairo_surface_t *surface;
+	uint32_t format; /* DRM_FORMAT_ARGB8888, or XRGB8888 when painted opaque */
 };
 
 static const struct wlr_buffer_impl text_buffer_impl;
@@ -80,7 +87,7 @@ static bool text_buffer_begin_data_ptr_access(struct wlr_buffer *buffer, uint32_
 	cairo_surface_flush(tb->surface);
 	*data = cairo_image_surface_get_data(tb->surface);
 	/* cairo's ARGB32 is premultiplied, native-endian: DRM ARGB8888 here. */
-	*format = DRM_FORMAT_ARGB8888;
+	*format = tb->format;
 	*stride = (size_t)cairo_image_surface_get_stride(tb->surface);
 	return *data != NULL;
 }
@@ -110,28 +117,14 @@ static PangoLayout *make_layout(cairo_t *cr, const char *text, int height, bool 
 	return layout;
 }
 
-/*
- * TEXT on BG in FG, HEIGHT pixels high and at most MAX_WIDTH wide
- * (ellipsised at the end when longer).
- */
-static struct wlr_buffer *text_buffer_create(const char *text, int height, const uint8_t fg[3],
-                                             const uint8_t bg[3], int max_width, bool bold,
-                                             int *width)
+/* Width of the text box for TEXT: the text and its padding, at most MAX_WIDTH. */
+static int text_box_width(const char *text, int height, int max_width, bool bold, int *text_width)
 {
-	cairo_surface_t *probe = NULL, *surface = NULL;
-	cairo_t *cr = NULL;
-	PangoLayout *layout = NULL;
-	struct text_buffer *tb;
+	cairo_surface_t *probe = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
+	cairo_t *cr = cairo_create(probe);
+	PangoLayout *layout = make_layout(cr, text, height, bold);
 	int tw = 0, th = 0, w;
 
-	if (!text || height <= 0 || height > 1024 || max_width <= 0)
-		return NULL;
-	if (max_width > TEXT_MAX_WIDTH)
-		max_width = TEXT_MAX_WIDTH;
-
-	probe = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
-	cr = cairo_create(probe);
-	layout = make_layout(cr, text, height, bold);
 	pango_layout_get_pixel_size(layout, &tw, &th);
 	g_object_unref(layout);
 	cairo_destroy(cr);
@@ -142,13 +135,23 @@ static struct wlr_buffer *text_buffer_create(const char *text, int height, const
 		w = max_width;
 	if (w < 1)
 		w = 1;
+	*text_width = tw;
+	return w;
+}
 
-	surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, height);
-	if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
-		cairo_surface_destroy(surface);
-		return NULL;
-	}
-	cr = cairo_create(surface);
+/*
+ * Draws the text box: TEXT in FG on BG, W x HEIGHT at the origin of CR
+ * (ellipsised at the end when the text, TW wide, does not fit).
+ */
+static void text_box_draw(cairo_t *cr, const char *text, int w, int height, int tw,
+                          const uint8_t fg[3], const uint8_t bg[3], bool bold)
+{
+	PangoLayout *layout;
+	int th = 0;
+
+	cairo_save(cr);
+	cairo_rectangle(cr, 0, 0, w, height);
+	cairo_clip(cr);
 	cairo_set_source_rgb(cr, bg[0] / 255.0, bg[1] / 255.0, bg[2] / 255.0);
 	cairo_paint(cr);
 	layout = make_layout(cr, text, height, bold);
@@ -162,19 +165,65 @@ static struct wlr_buffer *text_buffer_create(const char *text, int height, const
 	cairo_move_to(cr, TEXT_PAD, (height - th) / 2.0);
 	pango_cairo_show_layout(cr, layout);
 	g_object_unref(layout);
-	cairo_destroy(cr);
-	cairo_surface_flush(surface);
+	cairo_restore(cr);
+}
 
+/* A W x H buffer for SURFACE (which it takes), FORMAT as seen by wlroots. */
+static struct wlr_buffer *surface_buffer_create(cairo_surface_t *surface, uint32_t format)
+{
+	struct text_buffer *tb;
+
+	cairo_surface_flush(surface);
 	tb = calloc(1, sizeof(*tb));
 	if (!tb) {
 		cairo_surface_destroy(surface);
 		return NULL;
 	}
 	tb->surface = surface;
-	wlr_buffer_init(&tb->base, &text_buffer_impl, w, height);
+	tb->format = format;
+	wlr_buffer_init(&tb->base, &text_buffer_impl, cairo_image_surface_get_width(surface),
+	                cairo_image_surface_get_height(surface));
+	return &tb->base;
+}
+
+static cairo_surface_t *image_create(int w, int h)
+{
+	cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
+
+	if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
+		cairo_surface_destroy(surface);
+		return NULL;
+	}
+	return surface;
+}
+
+/*
+ * TEXT on BG in FG, HEIGHT pixels high and at most MAX_WIDTH wide
+ * (ellipsised at the end when longer).
+ */
+static struct wlr_buffer *text_buffer_create(const char *text, int height, const uint8_t fg[3],
+                                             const uint8_t bg[3], int max_width, bool bold,
+                                             int *width)
+{
+	cairo_surface_t *surface;
+	cairo_t *cr;
+	int tw = 0, w;
+
+	if (!text || height <= 0 || height > 1024 || max_width <= 0)
+		return NULL;
+	if (max_width > TEXT_MAX_WIDTH)
+		max_width = TEXT_MAX_WIDTH;
+
+	w = text_box_width(text, height, max_width, bold, &tw);
+	surface = image_create(w, height);
+	if (!surface)
+		return NULL;
+	cr = cairo_create(surface);
+	text_box_draw(cr, text, w, height, tw, fg, bg, bold);
+	cairo_destroy(cr);
 	if (width)
 		*width = w;
-	return &tb->base;
+	return surface_buffer_create(surface, DRM_FORMAT_ARGB8888);
 }
 
 struct wlr_buffer *cl_text_buffer_create(const char *text, int height, const uint8_t fg[3],
@@ -208,20 +257,11 @@ static void frame_colours(const struct cl_frame *frame, bool focused, uint8_t bg
 	contrast_colour(bg, fg);
 }
 
-static void to_float(const uint8_t c[3], float out[4])
-{
-	out[0] = c[0] / 255.0f;
-	out[1] = c[1] / 255.0f;
-	out[2] = c[2] / 255.0f;
-	out[3] = 1.0f;
-}
-
 /* ---- Frame ---- */
 
 struct cl_frame *cl_frame_create(struct cl_view *view)
 {
 	struct cl_frame *frame;
-	const float black[4] = {0, 0, 0, 1};
 
 	if (!view || !view->tree)
 		return NULL;
@@ -229,23 +269,84 @@ struct cl_frame *cl_frame_create(struct cl_view *view)
 	if (!frame)
 		return NULL;
 	frame->view = view;
+	/* Its pieces are made by the first cl_frame_update(). */
 	frame->tree = wlr_scene_tree_create(&view->tree->node);
-	if (!frame->tree)
-		goto fail;
-	frame->top = wlr_scene_rect_create(&frame->tree->node, 1, 1, black);
-	frame->bottom = wlr_scene_rect_create(&frame->tree->node, 1, 1, black);
-	frame->left = wlr_scene_rect_create(&frame->tree->node, 1, 1, black);
-	frame->right = wlr_scene_rect_create(&frame->tree->node, 1, 1, black);
-	frame->marker = wlr_scene_rect_create(&frame->tree->node, 1, 1, black);
-	if (!frame->top || !frame->bottom || !frame->left || !frame->right || !frame->marker)
-		goto fail;
+	if (!frame->tree) {
+		free(frame);
+		return NULL;
+	}
 	return frame;
+}
 
-fail:
-	if (frame->tree)
-		wlr_scene_node_destroy(&frame->tree->node);
-	free(frame);
-	return NULL;
+/*
+ * The title bar, W x T: BG, the text box at (B, B) at most MAX_TEXT wide
+ * (none when MAX_TEXT is 0), and the focus marker (an underline in FG)
+ * when FOCUSED.
+ */
+static struct wlr_buffer *title_bar_create(const char *text, int w, int t, int max_text,
+                                           const uint8_t fg[3], const uint8_t bg[3], bool focused)
+{
+	const int b = CL_FRAME_BORDER, text_h = CL_FRAME_TITLEBAR - MARKER_HEIGHT - 1;
+	cairo_surface_t *surface = image_create(w, t);
+	cairo_t *cr;
+
+	if (!surface)
+		return NULL;
+	cr = cairo_create(surface);
+	cairo_set_source_rgb(cr, bg[0] / 255.0, bg[1] / 255.0, bg[2] / 255.0);
+	cairo_paint(cr);
+	if (focused) {
+		cairo_set_source_rgb(cr, fg[0] / 255.0, fg[1] / 255.0, fg[2] / 255.0);
+		cairo_rectangle(cr, b, t - MARKER_HEIGHT - 1, w - 2 * b > 0 ? w - 2 * b : 1,
+		                MARKER_HEIGHT);
+		cairo_fill(cr);
+	}
+	if (max_text > 0) {
+		int tw = 0, text_w;
+
+		if (max_text > TEXT_MAX_WIDTH)
+			max_text = TEXT_MAX_WIDTH;
+		text_w = text_box_width(text, text_h, max_text, focused, &tw);
+		cairo_translate(cr, b, b);
+		text_box_draw(cr, text, text_w, text_h, tw, fg, bg, focused);
+	}
+	cairo_destroy(cr);
+	/* Painted opaque everywhere: no alpha for wlroots. */
+	return surface_buffer_create(surface, DRM_FORMAT_XRGB8888);
+}
+
+/* A W x H piece of frame in BG. */
+static struct wlr_buffer *solid_create(int w, int h, const uint8_t bg[3])
+{
+	cairo_surface_t *surface = image_create(w, h);
+	cairo_t *cr;
+
+	if (!surface)
+		return NULL;
+	cr = cairo_create(surface);
+	cairo_set_source_rgb(cr, bg[0] / 255.0, bg[1] / 255.0, bg[2] / 255.0);
+	cairo_paint(cr);
+	cairo_destroy(cr);
+	return surface_buffer_create(surface, DRM_FORMAT_XRGB8888);
+}
+
+/* Replaces *PIECE by a scene buffer showing BUFFER (dropped) at X, Y. */
+static bool piece_set(struct cl_frame *frame, struct wlr_scene_buffer **piece,
+                      struct wlr_buffer *buffer, int x, int y)
+{
+	if (*piece) {
+		wlr_scene_node_destroy(&(*piece)->node);
+		*piece = NULL;
+	}
+	if (!buffer)
+		return false;
+	/* The scene buffer holds its own lock; ours is dropped at once. */
+	*piece = wlr_scene_buffer_create(&frame->tree->node, buffer);
+	wlr_buffer_drop(buffer);
+	if (!*piece)
+		return false;
+	wlr_scene_node_set_position(&(*piece)->node, x, y);
+	return true;
 }
 
 static char *frame_text(const struct cl_frame *frame)
@@ -260,12 +361,10 @@ static char *frame_text(const struct cl_frame *frame)
 void cl_frame_update(struct cl_frame *frame, int content_width, int content_height, bool focused)
 {
 	struct cl_view *view;
-	int b = CL_FRAME_BORDER, t, w, h, max_text, text_w = 0;
+	int b = CL_FRAME_BORDER, t, w, h, max_text;
 	uint8_t bg[3], fg[3];
-	float bgf[4], fgf[4];
 	char *text;
-	struct wlr_buffer *buffer;
-	bool fullscreen;
+	bool fullscreen, ok;
 
 	if (!frame)
 		return;
@@ -298,46 +397,30 @@ void cl_frame_update(struct cl_frame *frame, int content_width, int content_heig
 	w = content_width + 2 * b;
 	h = content_height + t + b;
 	frame_colours(frame, focused, bg, fg);
-	to_float(bg, bgf);
-	to_float(fg, fgf);
-
-	wlr_scene_rect_set_size(frame->top, w, t);
-	wlr_scene_rect_set_color(frame->top, bgf);
-	wlr_scene_node_set_position(&frame->top->node, 0, 0);
-	wlr_scene_rect_set_size(frame->bottom, w, b);
-	wlr_scene_rect_set_color(frame->bottom, bgf);
-	wlr_scene_node_set_position(&frame->bottom->node, 0, h - b);
-	wlr_scene_rect_set_size(frame->left, b, content_height);
-	wlr_scene_rect_set_color(frame->left, bgf);
-	wlr_scene_node_set_position(&frame->left->node, 0, t);
-	wlr_scene_rect_set_size(frame->right, b, content_height);
-	wlr_scene_rect_set_color(frame->right, bgf);
-	wlr_scene_node_set_position(&frame->right->node, w - b, t);
-
-	/* Focus marker: an underline in the text colour along the title bar. */
-	wlr_scene_rect_set_size(frame->marker, w - 2 * b > 0 ? w - 2 * b : 1, MARKER_HEIGHT);
-	wlr_scene_rect_set_color(frame->marker, fgf);
-	wlr_scene_node_set_position(&frame->marker->node, b, t - MARKER_HEIGHT - 1);
-	wlr_scene_node_set_enabled(&frame->marker->node, focused && !fullscreen);
-
-	if (frame->title) {
-		wlr_scene_node_destroy(&frame->title->node);
-		frame->title = NULL;
-	}
 	max_text = w - 2 * b;
 	if (fullscreen || max_text < 8)
-		return;
-	buffer = text_buffer_create(frame->text, CL_FRAME_TITLEBAR - MARKER_HEIGHT - 1, fg, bg,
-	                            max_text, focused, &text_w);
-	if (!buffer) {
-		cl_warn("window %u: cannot render its title", view->id);
-		return;
+		max_text = 0;
+
+	ok = piece_set(frame, &frame->top,
+	               fullscreen ? solid_create(w, t, bg)
+	                          : title_bar_create(frame->text, w, t, max_text, fg, bg, focused),
+	               0, 0);
+	ok = piece_set(frame, &frame->bottom, solid_create(w, b, bg), 0, h - b) && ok;
+	if (content_height > 0) {
+		ok = piece_set(frame, &frame->left, solid_create(b, content_height, bg), 0, t) &&
+		     ok;
+		ok = piece_set(frame, &frame->right, solid_create(b, content_height, bg), w - b,
+		               t) &&
+		     ok;
+	} else {
+		piece_set(frame, &frame->left, NULL, 0, 0);
+		piece_set(frame, &frame->right, NULL, 0, 0);
 	}
-	/* The scene buffer holds its own lock; ours is dropped at once. */
-	frame->title = wlr_scene_buffer_create(&frame->tree->node, buffer);
-	wlr_buffer_drop(buffer);
-	if (frame->title)
-		wlr_scene_node_set_position(&frame->title->node, b, b);
+	if (!ok) {
+		cl_warn("window %u: cannot draw its frame", view->id);
+		/* Drawn again at the next update. */
+		frame->valid = false;
+	}
 }
 
 void cl_frame_destroy(struct cl_frame *frame)

@@ -606,7 +606,7 @@ void cl_input_init(struct cl_server *server)
 	input->cursor_surface_commit.notify = handle_cursor_surface_commit;
 	input->cursor_surface_destroy.notify = handle_cursor_surface_destroy;
 	server->input = input;
-	ensure_keymap(server);
+	/* The keymap is compiled when the first keyboard appears (10-20 ms). */
 
 	if (!server->cursor) {
 		server->cursor = wlr_cursor_create();
@@ -634,6 +634,7 @@ void cl_input_init(struct cl_server *server)
 	cl_selection_init(server);
 
 	if (server->test_input && server->headless && wlr_backend_is_headless(server->headless)) {
+		ensure_keymap(server);
 		server->test_keyboard =
 		        wlr_headless_add_input_device(server->headless, WLR_INPUT_DEVICE_KEYBOARD);
 		server->test_pointer =

@@ -261,7 +261,7 @@ static void handle_frame(struct wl_listener *listener, void *data)
 
 	if (!scene_output)
 		return;
-	wlr_scene_output_commit(scene_output);
+	cl_render_output(output, scene_output);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	wlr_scene_output_send_frame_done(scene_output, &now);
 }
@@ -273,6 +273,13 @@ static void handle_commit(struct wl_listener *listener, void *data)
 
 	if (!event->buffer)
 		return;
+	if (output->frames++ == 0) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		output->first_frame_usec =
+		        (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+	}
 	if (output->last_frame)
 		wlr_buffer_unlock(output->last_frame);
 	output->last_frame = wlr_buffer_lock(event->buffer);

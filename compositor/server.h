@@ -10,8 +10,10 @@
  *               allocator, scene, output layout, seat, protocols
  *   output.c    outputs, frames, the bar strip, screenshot buffers
  *   clients.c   per-cage listening sockets, client tagging, global filter
- *   view.c      xdg toplevels and popups: placement, limits, focus
+ *   view.c      xdg toplevels and popups: placement, limits, focus; the
+ *               core views (the bar's toplevel, trusted dialogs)
  *   frame.c     server-side frame: border rects and the title buffer
+ *   coreframe.c the hatched core frame around the bar's trusted dialogs
  *   input.c     keyboard, pointer, secure attention key, synthetic input
  *   ctl.c       the control socket (JSON) used by cloison-ctl
  */
@@ -105,6 +107,9 @@ struct cl_output {
 	const ClLevel *strip_level;           /* level the label shows */
 	int strip_width;                      /* strip width the label was made for */
 	struct wlr_buffer *last_frame;        /* locked copy of the last committed frame */
+	bool scene_scanout;                   /* the scene showed the last frame by scan-out */
+	uint64_t frames;                      /* frames committed */
+	uint64_t first_frame_usec;            /* CLOCK_MONOTONIC of the first one */
 	struct wl_listener frame;
 	struct wl_listener commit;
 	struct wl_listener destroy;
@@ -318,6 +323,10 @@ void cl_outputs_set_bar_surface(struct cl_server *server, struct wlr_surface *su
 /* Whether SURFACE may become the bar (it has no other role). */
 bool cl_output_surface_can_be_bar(struct wlr_surface *surface);
 void cl_outputs_destroy(struct cl_server *server);
+
+/* render.c */
+/* Renders and commits OUTPUT's frame, painting nothing that is hidden. */
+bool cl_render_output(struct cl_output *output, struct wlr_scene_output *scene_output);
 
 /* view.c */
 void cl_view_create(struct cl_server *server, struct wlr_xdg_surface *xdg_surface);
