@@ -25,6 +25,7 @@ static int usage(FILE *out, int status)
 	               "  --config FILE    configuration file (default: the usual search)\n"
 	               "  --bus ADDRESS    core bus address (default: $DBUS_SESSION_BUS_ADDRESS)\n"
 	               "  --ready-fd N     write \"READY=1\" to file descriptor N once ready\n"
+	               "  --staging-quota SIZE  snapshot bytes each cage may hold (default 8GiB)\n"
 	               "  --verbose        log debug messages\n"
 	               "  --version        print the version and exit\n"));
 	return status;
@@ -103,6 +104,14 @@ int main(int argc, char **argv)
 			}
 			ready_fd = (int)v;
 			fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
+		} else if (option_is(arg, "--staging-quota")) {
+			value = option_value(argc, argv, &i, "--staging-quota");
+			if (!value || !cl_size_parse(value, &opts.limits.staging_quota) ||
+			    opts.limits.staging_quota == 0) {
+				fprintf(stderr, _("cloison-transferd: --staging-quota needs a size "
+				                  "(e.g. 8GiB)\n"));
+				return 1;
+			}
 		} else if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {
 			cl_log_set_max_level(LOG_DEBUG);
 		} else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {

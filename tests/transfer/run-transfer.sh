@@ -219,7 +219,7 @@ fi
 
 start_broker() {
 	rm -f "$T/broker-ready"
-	"$TRANSFERD" --config "$CONF" --bus "$BUS" --ready-fd 3 3>"$T/broker-ready" \
+	"$TRANSFERD" --config "$CONF" --bus "$BUS" --ready-fd 3 "$@" 3>"$T/broker-ready" \
 		2>>"$T/broker.log" &
 	BROKER_PID=$!
 	i=0
@@ -381,6 +381,12 @@ remember "$ID"
 check "no target: the prompt lists every allowed target, the agent picks one" \
 	sh -c '[ $1 -eq 0 ] && grep -q "^prompt $2 .*requested= targets=alpha2:same:0:0,beta:up:0:0" "$3"' \
 	_ $rc "$ID" "$T/agent.log"
+
+in_cage alpha --targets
+check "cloison-transfer --targets lists what the policy allows (id, label, colour)" \
+	test $rc -eq 0 -a "$(cat "$T/out")" = "$(printf 'alpha2\tLow\t#2e7d32\nbeta\tHigh\t#c62828')"
+in_cage sigma --targets
+check "a cage whose only rules deny has no targets" test $rc -eq 0 -a ! -s "$T/out"
 
 # --- denied -------------------------------------------------------------------------
 
@@ -669,6 +675,8 @@ printf 'ctl two\n' >"$A/ignore-ctl2.txt"
 in_cage alpha --to beta ignore-ctl1.txt ignore-ctl2.txt
 ID1=$(id_of ignore-ctl1.txt)
 ID2=$(id_of ignore-ctl2.txt)
+check "without --wait: exit 0 once the broker accepted both, one id each" \
+	test $rc -eq 0 -a ${#ID1} -eq 32 -a ${#ID2} -eq 32
 remember "$ID1"
 remember "$ID2"
 wait_line "^prompt $ID2 " "$T/agent.log" 100
@@ -800,6 +808,38 @@ else
 	diag "$(head -n 20 "$T/audit.check")"
 fi
 
+# --- staging quota ------------------------------------------------------------------------
+
+stop_pids "$BROKER_PID"
+BROKER_PID=
+if start_broker --staging-quota 1MiB; then
+	yes 'quota line' | head -c 600000 >"$A/ignore-q1.txt"
+	cp "$A/ignore-q1.txt" "$A/ignore-q2.txt"
+	host_cli alpha --to beta /home/user/ignore-q1.txt
+	ID=$(id_of /home/user/ignore-q1.txt)
+	wait_line "^prompt $ID " "$T/agent.log" 100
+	host_cli alpha --wait --to beta /home/user/ignore-q2.txt
+	if [ $rc -eq 2 ] && grep -q "staging quota" "$T/out"; then
+		ok "staging quota: a second snapshot over the cage's quota fails (limit named)"
+	else
+		not_ok "staging quota"
+		show
+	fi
+	"$CLIENT" cancel "$RUN/cloison/cages/alpha/transfer" "$ID" >/dev/null
+	host_cli alpha --wait --to beta /home/user/ignore-q2.txt &
+	Q_PID=$!
+	wait_line "^prompt .*name=ignore-q2.txt" "$T/agent.log" 100
+	check "staging quota: released when a request ends (the same snapshot now fits)" \
+		test "$(grep -c "^prompt .*name=ignore-q2.txt" "$T/agent.log")" -eq 1
+	stop_pids "$BROKER_PID"
+	wait $Q_PID
+	rm -f "$A/ignore-q1.txt" "$A/ignore-q2.txt"
+else
+	not_ok "the broker starts with --staging-quota"
+fi
+BROKER_PID=
+start_broker || not_ok "the broker restarts"
+
 # --- kill -9 during a large transfer -------------------------------------------------------------
 
 head -c 150000000 /dev/urandom >"$A/huge.bin"
@@ -844,6 +884,19 @@ check "after the kills, the same transfer is delivered whole" \
 	_ $rc "$B/Incoming/alpha" "$SRC_SHA"
 check "cloison-transfer --wait shows the progress of a large document (Progress signals)" \
 	grep -q '^/home/user/huge.bin: *[0-9]*% ([0-9]* / 143 MiB)' "$T/err"
+# Cancel right after Send: during the intake of 150 MB (or just before or
+# after it, whatever the timing): failed, cancelled, nothing kept.
+cp "$A/huge.bin" "$A/ignore-big.bin"
+ID=$("$CLIENT" send-disconnect "$RUN/cloison/cages/alpha/transfer" ignore-big.bin beta)
+mine=$("$CLIENT" cancel "$RUN/cloison/cages/alpha/transfer" "$ID")
+if [ "$mine" = cancelled ] && wait_line "^finished $ID failed cancelled by the sending cage" "$T/agent.log" 100 &&
+	[ ! -e "$B/Incoming/alpha/ignore-big.bin" ]; then
+	ok "cancel during a large intake: failed, cancelled, nothing landed"
+else
+	not_ok "cancel during a large intake"
+	diag "cancel: $mine" "$(grep "$ID" "$T/agent.log")"
+fi
+rm -f "$A/ignore-big.bin"
 rm -f "$A/huge.bin" "$B"/Incoming/alpha/huge*
 
 # --- disk full ---------------------------------------------------------------------------------
