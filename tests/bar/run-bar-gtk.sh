@@ -683,6 +683,20 @@ else
 	diag "$(tail -n 20 "$T/compositor-fr.log")"
 fi
 
+# Under -Db_sanitize the bar (its stderr is the compositor's log) and the
+# broker report memory errors and undefined behaviour there.
+stop_pids $COMP_PID $BROKER_PID
+COMP_PID=
+BROKER_PID=
+if grep -q -e "runtime error:" -e "ERROR: AddressSanitizer" \
+	"$T/compositor.log" "$T/compositor-fr.log" "$T/broker.log" 2>/dev/null; then
+	not_ok "no sanitizer report from the bar, the compositor or the broker"
+	diag "$(grep -h -A5 -e "runtime error:" -e "ERROR: AddressSanitizer" \
+		"$T/compositor.log" "$T/compositor-fr.log" "$T/broker.log" | head -n 30)"
+else
+	ok "no sanitizer report from the bar, the compositor or the broker"
+fi
+
 echo "1..$n"
 [ $failed -eq 0 ] || diag "logs kept with CLOISON_TEST_KEEP=1 in $T"
 exit $((failed > 0))
