@@ -25,6 +25,7 @@ for f in bin/cloison-config bin/cloison-cage libexec/cloison/cloison-cage-init \
 	share/man/man1/cloison-config.1 share/man/man1/cloison-ctl.1 share/man/man5/cloison.conf.5 \
 	share/man/man1/cloison-cage.1 share/man/man1/cloison-compositor.1 \
 	share/man/man1/cloison-transferd.1 share/man/man1/cloison-transfer.1 \
+	share/man/man1/cloison-bar.1 libexec/cloison/cloison-bar \
 	bin/cloison-compositor bin/cloison-ctl bin/cloison-transferd bin/cloison-transfer; do
 	if [ -f "$root/$f" ]; then ok "installs $f"; else not_ok "installs $f" "missing: $root/$f"; fi
 done

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * cloison-bar: the trusted bar (bar.c) and the transfer prompts (transfer.c).
+ * See docs/bar.md.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "model.h"
+
+struct zcloison_shell_v1;
+struct wl_registry;
+
+typedef struct ClBarTransfer ClBarTransfer;
+
+typedef struct {
+	GtkApplication *app;
+	ClConfig *config;
+	ClBarModel *model;
+
+	/* Wayland, on GDK's connection and its default queue (GDK dispatches it). */
+	struct wl_registry *registry;
+	struct zcloison_shell_v1 *shell;
+	uint32_t shell_name;
+
+	GtkWidget *window; /* the bar toplevel */
+	GtkWidget *badge;  /* level colour and pattern */
+	GtkWidget *level_label;
+	GtkWidget *windows_box; /* groups of window buttons */
+	GtkWidget *cages_button;
+	GtkWidget *transfers_label;
+	GtkWidget *clock_label;
+	GtkCssProvider *css; /* the focused level's colours */
+	bool attention;      /* the keyboard focus came from secure attention */
+
+	GtkWidget *cages_window; /* the cage list, a trusted dialog; NULL when closed */
+	GtkWidget *cages_list;
+	GHashTable *cage_states; /* cage id → state string, refreshed with the clock */
+
+	guint tick; /* clock and cage states */
+	char *cage_command;
+	char *config_path; /* given to cloison-cage too; NULL for the default */
+	ClBarTransfer *transfer;
+} ClBar;
+
+/* bar.c */
+ClBar *cl_bar_new(GtkApplication *app, ClConfig *config, const char *config_path);
+void cl_bar_free(ClBar *bar);
+/* Creates the bar window and binds zcloison_shell_v1; false if not possible. */
+bool cl_bar_start(ClBar *bar, GError **error);
+/* Makes a toplevel a trusted dialog once it is mapped. */
+void cl_bar_make_dialog(ClBar *bar, GtkWindow *window);
+void cl_bar_set_pending_count(ClBar *bar, guint count);
+/* A small square in the level's colour with its pattern (the second cue). */
+GtkWidget *cl_bar_level_icon_new(ClBar *bar, const char *level_id, uint32_t colour, int size);
+void cl_bar_draw_pattern(cairo_t *cr, ClBarPattern pattern, uint32_t colour, double width,
+                         double height);
+
+/* transfer.c: the broker's prompt agent on the core bus. */
+ClBarTransfer *cl_bar_transfer_new(ClBar *bar);
+void cl_bar_transfer_free(ClBarTransfer *transfer);
