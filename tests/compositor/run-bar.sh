@@ -840,14 +840,16 @@ c_invalid() {
 		MSG="compositor did not start"
 		return 1
 	}
-	wait_until 100 other_has "bad-$1" '^dialog-mapped 1'
+	# Generous waits: a loaded machine (sanitizer builds in parallel) is slow.
+	mapped=yes
+	wait_until 300 other_has "bad-$1" '^dialog-mapped 1' || mapped=no
 	echo "bad $1" >"$T/bad-$1.cmd"
-	wait_until 50 other_has "bad-$1" '^protocol-error '
+	wait_until 300 other_has "bad-$1" '^protocol-error '
 	rc=$?
 	err=$(grep '^protocol-error' "$T/bad-$1.out" | head -n 1)
 	alive=no
 	kill -0 "$OTHER_PID" 2>/dev/null && owindows && alive=yes
-	MSG="bar got '$err'; compositor alive and answering: $alive"
+	MSG="bar got '$err'; compositor alive and answering: $alive; dialog mapped first: $mapped; bar said: $(tail -n 3 "$T/bad-$1.out" | tr '\n' '|')"
 	other_end
 	[ $rc = 0 ] && [ "$err" = "protocol-error zcloison_shell_v1 0" ] && [ $alive = yes ]
 }
