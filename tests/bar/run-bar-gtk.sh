@@ -683,6 +683,39 @@ else
 	diag "$(tail -n 20 "$T/compositor-fr.log")"
 fi
 
+# --- expiry ---------------------------------------------------------------------------
+
+# A prompt nobody answers: when it expires the dialog closes and the transfer
+# is denied (by the bar or by the broker, whichever comes first; both at
+# "expires"), and nothing lands.  A broker with the shortest expiry (10 s).
+stop_pids $BROKER_PID
+BROKER_PID=
+sed 's/^\[level low\]$/[general]\ntransfer-expiry=10\n\n[level low]/' "$CONF" >"$T/expiry.conf"
+"$TRANSFERD" --config "$T/expiry.conf" --bus "$DBUS_SESSION_BUS_ADDRESS" --ready-fd 3 \
+	3>"$T/broker2-ready" 2>>"$T/broker.log" &
+BROKER_PID=$!
+if wait_for 100 test -s "$T/broker2-ready"; then
+	printf 'agenda\n' >"$A/agenda.txt"
+	send alpha agenda.txt beta
+	if wait_for 100 has_window role=dialog; then
+		if wait_for 250 no_window role=dialog && [ "$(pending)" = 0 ] &&
+			{ audited agenda.txt expired || audited agenda.txt denied; } &&
+			[ ! -e "$B/Incoming/alpha/agenda.txt" ]; then
+			ok "an unanswered prompt expires: the dialog closes, denied, nothing lands"
+		else
+			not_ok "an unanswered prompt expires: the dialog closes, denied, nothing lands"
+			dump
+		fi
+	else
+		not_ok "an unanswered prompt expires: the dialog closes, denied, nothing lands"
+		diag "the dialog never appeared"
+		dump
+	fi
+else
+	not_ok "an unanswered prompt expires: the dialog closes, denied, nothing lands"
+	diag "the second broker did not start: $(tail -n 5 "$T/broker.log")"
+fi
+
 # Under -Db_sanitize the bar (its stderr is the compositor's log) and the
 # broker report memory errors and undefined behaviour there.
 stop_pids $COMP_PID $BROKER_PID
