@@ -11,7 +11,8 @@
 # skip_one DESC      one skipped TAP line (a failure when MUST_RUN=1).
 # check DESC FUNCTION [ARGS...]
 #                    one TAP line, numbered after FUNCTION ran; FUNCTION
-#                    returns 0 for a pass and may set MSG to what it saw.
+#                    returns 0 for a pass and may set MSG to what it saw;
+#                    while it runs, its number is $((n + 1)).
 # stop_pid PID       SIGTERM, up to 5 s, then SIGKILL; reap it.
 # wait_until TENTHS COMMAND...
 #                    retry COMMAND every 0.1 s.

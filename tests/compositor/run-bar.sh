@@ -101,27 +101,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-# check DESCRIPTION FUNCTION [ARGS...]: like lib.sh's check, but numbered
-# before FUNCTION runs (the checks here and keep_shot name files after $n).
-check() {
-	desc=$1
-	shift
-	if [ -n "$skip_reason" ]; then
-		skip_one "$desc"
-		return
-	fi
-	n=$((n + 1))
-	MSG=
-	"$@"
-	rc=$?
-	if [ $rc = 0 ]; then
-		echo "ok $n - $desc${MSG:+: $MSG}"
-	else
-		echo "not ok $n - $desc${MSG:+: $MSG}"
-		failed=$((failed + 1))
-	fi
-}
-
 # --- set-up -----------------------------------------------------------------------
 
 check_prerequisites() {
@@ -258,7 +237,7 @@ stable_shot() {
 
 keep_shot() {
 	mkdir -p "$SHOTS" 2>/dev/null || return 0
-	base=$SHOTS/bar-$((n))-$1
+	base=$SHOTS/bar-$((n + 1))-$1
 	cp "$2" "$base.png" 2>/dev/null
 	{
 		echo "$3"
@@ -411,7 +390,7 @@ c_dialog_reference() {
 	MSG="reference/bar-dialog.png: $(echo "$out" | head -n 1)"
 	if [ $rc != 0 ]; then
 		keep_shot bar-dialog "$png" "$out"
-		mkdir -p "$SHOTS" && cp "$T/frame-diff.png" "$SHOTS/bar-$n-bar-dialog-diff.png" 2>/dev/null
+		mkdir -p "$SHOTS" && cp "$T/frame-diff.png" "$SHOTS/bar-$((n + 1))-bar-dialog-diff.png" 2>/dev/null
 	fi
 	return $rc
 }

@@ -85,27 +85,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-# check DESCRIPTION FUNCTION [ARGS...]: like lib.sh's check, but numbered
-# before FUNCTION runs (the checks here and keep_shot name files after $n).
-check() {
-	desc=$1
-	shift
-	if [ -n "$skip_reason" ]; then
-		skip_one "$desc"
-		return
-	fi
-	n=$((n + 1))
-	MSG=
-	"$@"
-	rc=$?
-	if [ $rc = 0 ]; then
-		echo "ok $n - $desc${MSG:+: $MSG}"
-	else
-		echo "not ok $n - $desc${MSG:+: $MSG}"
-		failed=$((failed + 1))
-	fi
-}
-
 # --- set-up -----------------------------------------------------------------------
 
 check_prerequisites() {
@@ -238,19 +217,10 @@ setup() {
 	CONF=$T/cloison.conf
 	CTLSOCK=$RUN/cloison/core/ctl
 	write_files
-	fifo=$T/ready
-	mkfifo -m 0600 "$fifo" || return 1
-	"$COMP" --config "$CONF" --headless --size "${WIDTH}x$HEIGHT" --test-input \
-		--ready-fd 3 3>"$fifo" >"$T/compositor.log" 2>&1 &
-	COMP_PID=$!
-	# shellcheck disable=SC2086
-	line=$(${TIMEOUT:+$TIMEOUT 20} head -n 1 "$fifo")
-	if [ "$line" != "READY=1" ]; then
-		diag "cloison-compositor did not signal readiness (got '$line'):" \
-			"$(tail -n 30 "$T/compositor.log")"
-		return 1
-	fi
-	return 0
+	start_compositor "$RUN" "$T/compositor.log" --test-input
+	rc=$?
+	COMP_PID=$STARTED_PID
+	return $rc
 }
 
 # --- helpers ------------------------------------------------------------------------
@@ -333,7 +303,7 @@ keep_shot() {
 	note=$3
 	shift 3
 	mkdir -p "$SHOTS" 2>/dev/null || return 0
-	base=$SHOTS/compositor-pointer-$((n))-$name
+	base=$SHOTS/compositor-pointer-$((n + 1))-$name
 	cp "$png" "$base.png" 2>/dev/null
 	"$PNGPIX" "$png" --mark "$base-marked.png" "$@" 2>/dev/null
 	{
