@@ -50,6 +50,9 @@ DBUS_PID=
 BROKER_PID=
 CLIENT_PIDS=
 
+# shellcheck source=tests/compositor/lib.sh
+. "$(dirname "$0")/../compositor/lib.sh"
+
 ok() {
 	n=$((n + 1))
 	echo "ok $n - $*"
@@ -61,10 +64,7 @@ not_ok() {
 	failed=$((failed + 1))
 }
 
-diag() {
-	printf '%s\n' "$@" | sed 's/^/# /'
-}
-
+# check DESCRIPTION COMMAND...: unlike lib.sh's, no skipping and no MSG.
 check() {
 	desc=$1
 	shift
@@ -73,16 +73,6 @@ check() {
 	else
 		not_ok "$desc"
 	fi
-}
-
-stop_pids() {
-	for pid in "$@"; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in "$@"; do
-		wait "$pid" 2>/dev/null
-	done
-	return 0
 }
 
 cleanup() {
@@ -260,18 +250,6 @@ fi
 # --- helpers --------------------------------------------------------------------------
 
 CTLSOCK=$RUN/cloison/core/ctl
-ctl() {
-	"$CTL" --timeout 20 --socket "$CTLSOCK" "$@"
-}
-
-windows() {
-	ctl windows >"$T/w.json" 2>"$T/ctl.err"
-}
-
-q() {
-	"$PYTHON" "$T/q.py" "$T/w.json" "$@" 2>/dev/null
-}
-
 has_window() { # has_window KEY=VALUE
 	windows && q has "$1"
 }

@@ -36,6 +36,9 @@
 # shellcheck disable=SC2015
 set -u
 
+# shellcheck source=tests/compositor/lib.sh
+. "$(dirname "$0")/lib.sh"
+
 COMP=${1:-}
 CTL=${2:-}
 BARX=${3:-}
@@ -84,18 +87,6 @@ EXTRA_PIDS=
 TIMEOUT=
 command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout -k 2"
 
-stop_pid() {
-	[ -n "$1" ] || return 0
-	kill -TERM "$1" 2>/dev/null
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
 cleanup() {
 	for pid in $PIDS; do
 		kill -TERM "$pid" 2>/dev/null
@@ -109,34 +100,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-
-diag() {
-	printf '%s\n' "$@" | sed 's/^/# /'
-}
-
-check() {
-	desc=$1
-	shift
-	n=$((n + 1))
-	if [ -n "$skip_reason" ]; then
-		if [ "$MUST_RUN" = 1 ]; then
-			echo "not ok $n - $desc: cannot run: $skip_reason"
-			failed=$((failed + 1))
-		else
-			echo "ok $n - $desc # SKIP $skip_reason"
-		fi
-		return
-	fi
-	MSG=
-	"$@"
-	rc=$?
-	if [ $rc = 0 ]; then
-		echo "ok $n - $desc${MSG:+: $MSG}"
-	else
-		echo "not ok $n - $desc${MSG:+: $MSG}"
-		failed=$((failed + 1))
-	fi
-}
 
 # --- set-up -----------------------------------------------------------------------
 
@@ -160,30 +123,6 @@ check_prerequisites() {
 		return 1
 	fi
 	return 0
-}
-
-write_config() {
-	cat >"$CONF" <<-EOF
-		[level low]
-		label=Low
-		colour=#$LOW
-		rank=0
-
-		[level high]
-		label=High
-		colour=#$HIGH
-		rank=10
-
-		[cage alpha]
-		level=low
-		network=false
-		applications=
-
-		[cage beta]
-		level=high
-		network=false
-		applications=
-	EOF
 }
 
 write_helpers() {
@@ -221,25 +160,6 @@ else:
 EOF
 }
 
-# start_compositor RUNTIME_DIR LOG [ARGS...]: STARTED_PID once READY=1.
-start_compositor() {
-	rdir=$1
-	log=$2
-	shift 2
-	fifo=$rdir.ready
-	rm -f "$fifo"
-	mkfifo -m 0600 "$fifo" || return 1
-	XDG_RUNTIME_DIR=$rdir "$COMP" --config "$CONF" --headless --size "${WIDTH}x$HEIGHT" \
-		--test-input --ready-fd 3 "$@" 3>"$fifo" >"$log" 2>&1 &
-	STARTED_PID=$!
-	# shellcheck disable=SC2086
-	line=$(${TIMEOUT:+$TIMEOUT 20} head -n 1 "$fifo")
-	if [ "$line" != "READY=1" ]; then
-		diag "cloison-compositor did not signal readiness (got '$line'):" "$(tail -n 30 "$log")"
-		return 1
-	fi
-}
-
 setup() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/cloison-bar-test.XXXXXX") || return 1
 	chmod 0700 "$T"
@@ -254,7 +174,7 @@ setup() {
 	mkfifo -m 0600 "$T/bar.cmd" || return 1
 	# A core bus and a parent's displays: the bar gets the first only.
 	DBUS_SESSION_BUS_ADDRESS=unix:path=$T/core-bus DISPLAY=:77 XAUTHORITY=$T/xauth \
-		GDK_BACKEND=x11 start_compositor "$RUN" "$T/compositor.log" \
+		GDK_BACKEND=x11 start_compositor "$RUN" "$T/compositor.log" --test-input \
 		--bar "$BARX --out $T/bar.out --commands $T/bar.cmd"
 	rc=$?
 	COMP_PID=$STARTED_PID
@@ -262,42 +182,6 @@ setup() {
 }
 
 # --- helpers ------------------------------------------------------------------------
-
-ctl() {
-	"$CTL" --timeout 20 --socket "$CTLSOCK" "$@"
-}
-
-windows() {
-	ctl windows >"$T/w.json" 2>"$T/ctl.err"
-}
-
-q() {
-	"$PYTHON" "$T/q.py" "$T/w.json" "$@" 2>/dev/null
-}
-
-wfield() {
-	windows && q get "$1" "$2"
-}
-
-wait_until() {
-	tries=$1
-	shift
-	i=0
-	while [ $i -lt "$tries" ]; do
-		"$@" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
-is_mapped() {
-	[ "$(wfield "$1" mapped)" = true ]
-}
-
-is_focused() {
-	[ "$(wfield "$1" focused)" = true ]
-}
 
 nothing_focused() {
 	windows && [ "$(q focused)" = - ]
@@ -330,17 +214,6 @@ bar_pid() {
 	grep '^start ' "$T/bar.out" | tail -n 1 | cut -d' ' -f2
 }
 
-start_client() {
-	name=$1
-	cage=$2
-	shift 2
-	WAYLAND_DISPLAY=$RUN/cloison/cages/$cage/wayland-0 "$TOPLEVEL" "$@" \
-		>"$T/$name.out" 2>"$T/$name.err" &
-	pid=$!
-	PIDS="$PIDS $pid"
-	eval "PID_$name=\$pid"
-}
-
 shot() {
 	ctl screenshot "$T/$1.png" >/dev/null 2>"$T/ctl.err"
 }
@@ -364,7 +237,7 @@ stable_shot() {
 
 keep_shot() {
 	mkdir -p "$SHOTS" 2>/dev/null || return 0
-	base=$SHOTS/bar-$((n))-$1
+	base=$SHOTS/bar-$((n + 1))-$1
 	cp "$2" "$base.png" 2>/dev/null
 	{
 		echo "$3"
@@ -517,7 +390,7 @@ c_dialog_reference() {
 	MSG="reference/bar-dialog.png: $(echo "$out" | head -n 1)"
 	if [ $rc != 0 ]; then
 		keep_shot bar-dialog "$png" "$out"
-		mkdir -p "$SHOTS" && cp "$T/frame-diff.png" "$SHOTS/bar-$n-bar-dialog-diff.png" 2>/dev/null
+		mkdir -p "$SHOTS" && cp "$T/frame-diff.png" "$SHOTS/bar-$((n + 1))-bar-dialog-diff.png" 2>/dev/null
 	fi
 	return $rc
 }
@@ -781,7 +654,7 @@ other_begin() {
 	shift
 	ORUN=$T/$name
 	mkdir -m 0700 "$ORUN" || return 1
-	start_compositor "$ORUN" "$T/$name.log" --bar "$BARX --out $T/$name.out $*"
+	start_compositor "$ORUN" "$T/$name.log" --test-input --bar "$BARX --out $T/$name.out $*"
 	rc=$?
 	OTHER_PID=$STARTED_PID
 	EXTRA_PIDS="$EXTRA_PIDS $OTHER_PID"

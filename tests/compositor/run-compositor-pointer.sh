@@ -30,6 +30,9 @@
 # the tests are skipped, unless CLOISON_TESTS_MUST_RUN=1 (then they fail).
 set -u
 
+# shellcheck source=tests/compositor/lib.sh
+. "$(dirname "$0")/lib.sh"
+
 COMP=${1:-}
 CTL=${2:-}
 POINTER=${3:-}
@@ -68,18 +71,6 @@ PIDS=
 TIMEOUT=
 command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout -k 2"
 
-stop_pid() {
-	[ -n "$1" ] || return 0
-	kill -TERM "$1" 2>/dev/null
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
 cleanup() {
 	for pid in $PIDS; do
 		kill -TERM "$pid" 2>/dev/null
@@ -93,34 +84,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-
-diag() {
-	printf '%s\n' "$@" | sed 's/^/# /'
-}
-
-check() {
-	desc=$1
-	shift
-	n=$((n + 1))
-	if [ -n "$skip_reason" ]; then
-		if [ "$MUST_RUN" = 1 ]; then
-			echo "not ok $n - $desc: cannot run: $skip_reason"
-			failed=$((failed + 1))
-		else
-			echo "ok $n - $desc # SKIP $skip_reason"
-		fi
-		return
-	fi
-	MSG=
-	"$@"
-	rc=$?
-	if [ $rc = 0 ]; then
-		echo "ok $n - $desc${MSG:+: $MSG}"
-	else
-		echo "not ok $n - $desc${MSG:+: $MSG}"
-		failed=$((failed + 1))
-	fi
-}
 
 # --- set-up -----------------------------------------------------------------------
 
@@ -254,38 +217,13 @@ setup() {
 	CONF=$T/cloison.conf
 	CTLSOCK=$RUN/cloison/core/ctl
 	write_files
-	fifo=$T/ready
-	mkfifo -m 0600 "$fifo" || return 1
-	"$COMP" --config "$CONF" --headless --size "${WIDTH}x$HEIGHT" --test-input \
-		--ready-fd 3 3>"$fifo" >"$T/compositor.log" 2>&1 &
-	COMP_PID=$!
-	# shellcheck disable=SC2086
-	line=$(${TIMEOUT:+$TIMEOUT 20} head -n 1 "$fifo")
-	if [ "$line" != "READY=1" ]; then
-		diag "cloison-compositor did not signal readiness (got '$line'):" \
-			"$(tail -n 30 "$T/compositor.log")"
-		return 1
-	fi
-	return 0
+	start_compositor "$RUN" "$T/compositor.log" --test-input
+	rc=$?
+	COMP_PID=$STARTED_PID
+	return $rc
 }
 
 # --- helpers ------------------------------------------------------------------------
-
-ctl() {
-	"$CTL" --timeout 20 --socket "$CTLSOCK" "$@"
-}
-
-windows() {
-	ctl windows >"$T/w.json" 2>"$T/ctl.err"
-}
-
-q() {
-	"$PYTHON" "$T/q.py" "$T/w.json" "$@" 2>/dev/null
-}
-
-wfield() {
-	windows && q get "$1" "$2"
-}
 
 # start PROGRAM NAME CAGE ARGS...: a test client through CAGE's socket; its
 # pid in PID_NAME, output in $T/NAME.out.
@@ -299,26 +237,6 @@ start() {
 	pid=$!
 	PIDS="$PIDS $pid"
 	eval "PID_$name=\$pid"
-}
-
-wait_until() {
-	tries=$1
-	shift
-	i=0
-	while [ $i -lt "$tries" ]; do
-		"$@" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
-is_mapped() {
-	[ "$(wfield "$1" mapped)" = true ]
-}
-
-is_focused() {
-	[ "$(wfield "$1" focused)" = true ]
 }
 
 # start_mapped PROGRAM NAME CAGE ARGS...: start, wait until mapped and drawn.
@@ -385,7 +303,7 @@ keep_shot() {
 	note=$3
 	shift 3
 	mkdir -p "$SHOTS" 2>/dev/null || return 0
-	base=$SHOTS/compositor-pointer-$((n))-$name
+	base=$SHOTS/compositor-pointer-$((n + 1))-$name
 	cp "$png" "$base.png" 2>/dev/null
 	"$PNGPIX" "$png" --mark "$base-marked.png" "$@" 2>/dev/null
 	{

@@ -36,6 +36,9 @@
 # they fail).
 set -u
 
+# shellcheck source=tests/compositor/lib.sh
+. "$(dirname "$0")/lib.sh"
+
 COMP=${1:-}
 CTL=${2:-}
 TOPLEVEL=${3:-}
@@ -65,18 +68,6 @@ X11_PID=
 XVFB_PID=
 PIDS=
 
-stop_pid() {
-	[ -n "$1" ] || return 0
-	kill -TERM "$1" 2>/dev/null
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
 cleanup() {
 	for pid in $PIDS $NESTED_PID $X11_PID $PARENT_PID $XVFB_PID; do
 		stop_pid "$pid"
@@ -87,53 +78,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-
-diag() {
-	printf '%s\n' "$@" | sed 's/^/# /'
-}
-
-skip_one() {
-	n=$((n + 1))
-	if [ "$MUST_RUN" = 1 ]; then
-		echo "not ok $n - $1: cannot run: $2"
-		failed=$((failed + 1))
-	else
-		echo "ok $n - $1 # SKIP $2"
-	fi
-}
-
-# check DESCRIPTION FUNCTION [ARGS...]: one TAP line; FUNCTION returns 0
-# for a pass and may set MSG to what it saw.  Skipped while $skip_reason.
-check() {
-	desc=$1
-	shift
-	if [ -n "$skip_reason" ]; then
-		skip_one "$desc" "$skip_reason"
-		return
-	fi
-	MSG=
-	"$@"
-	rc=$?
-	n=$((n + 1))
-	if [ $rc = 0 ]; then
-		echo "ok $n - $desc${MSG:+: $MSG}"
-	else
-		echo "not ok $n - $desc${MSG:+: $MSG}"
-		failed=$((failed + 1))
-	fi
-}
-
-wait_until() {
-	tries=$1
-	shift
-	i=0
-	while [ $i -lt "$tries" ]; do
-		"$@" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # --- set-up ---------------------------------------------------------------------
 
