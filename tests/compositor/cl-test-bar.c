@@ -685,6 +685,16 @@ static int connection_lost(struct app *app)
 {
 	int err = wl_display_get_error(app->display);
 
+	/*
+	 * A write can fail (EPIPE: libwayland does not make that fatal) before
+	 * the protocol error the compositor sent us has been read: read what is
+	 * left until the compositor's error or the end of the connection.
+	 */
+	for (int i = 0; err == 0 && i < 100; i++) {
+		if (wl_display_dispatch(app->display) < 0)
+			err = wl_display_get_error(app->display);
+	}
+
 	if (err == EPROTO) {
 		const struct wl_interface *iface = NULL;
 		uint32_t id = 0;

@@ -722,7 +722,7 @@ c_invalid() {
 	err=$(grep '^protocol-error' "$T/bad-$1.out" | head -n 1)
 	alive=no
 	kill -0 "$OTHER_PID" 2>/dev/null && owindows && alive=yes
-	MSG="bar got '$err'; compositor alive and answering: $alive; dialog mapped first: $mapped; bar said: $(tail -n 3 "$T/bad-$1.out" | tr '\n' '|')"
+	MSG="bar got '$err'; compositor alive and answering: $alive; dialog mapped first: $mapped; bar said: $(tr '\n' '|' <"$T/bad-$1.out"); log: $(grep -v ' info: ' "$T/bad-$1.log" | tail -n 4 | tr '\n' '|')"
 	other_end
 	[ $rc = 0 ] && [ "$err" = "protocol-error zcloison_shell_v1 0" ] && [ $alive = yes ]
 }
