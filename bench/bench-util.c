@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <unistd.h>
 #include <signal.h>
@@ -142,4 +144,40 @@ void bench_stop_pid(pid_t pid)
 		}
 		g_usleep(2000);
 	}
+}
+
+char *bench_sway_workspace(const char *name, const char *conf_text, bool *drop, uid_t *uid,
+                           gid_t *gid)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *rt = NULL, *swayrt = NULL, *conf = NULL;
+	char *dir;
+
+	*drop = geteuid() == 0;
+	*uid = geteuid();
+	*gid = getegid();
+	if (*drop) {
+		struct passwd *pw = getpwnam("nobody");
+
+		if (!pw) {
+			fprintf(stderr, "%s: as root, sway needs the account nobody\n", name);
+			return NULL;
+		}
+		*uid = pw->pw_uid;
+		*gid = pw->pw_gid;
+	}
+
+	dir = g_dir_make_tmp("cloison-bench-XXXXXX", &error);
+	g_assert_no_error(error);
+	bench_set_tmp_dir(dir);
+	g_chmod(dir, 0711); /* sway, maybe as nobody, reaches its config and runtime dir */
+	rt = g_build_filename(dir, "rt", NULL);
+	swayrt = g_build_filename(dir, "sway", NULL);
+	conf = g_build_filename(dir, "cloison.conf", NULL);
+	g_mkdir(rt, 0700);
+	g_mkdir(swayrt, 0700);
+	if (*drop && chown(swayrt, *uid, *gid) < 0)
+		bench_fail("chown: %s", g_strerror(errno));
+	g_file_set_contents(conf, conf_text, -1, NULL);
+	return dir;
 }

@@ -27,3 +27,14 @@ void bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noret
 pid_t bench_spawn(char **argv, char **envp, int out, int ready_fd, bool drop, uid_t uid, gid_t gid);
 /* SIGTERM, up to 5 s, then SIGKILL; reaped. */
 void bench_stop_pid(pid_t pid);
+
+/*
+ * The workspace of a benchmark against sway: a new temporary directory
+ * (mode 0711, removed by bench_fail() and bench_remove_tmp_dir()) holding
+ * rt/ (0700, cloison's runtime directory), sway/ (0700, sway's, given to the
+ * account sway runs as) and cloison.conf (conf_text).  As root sway runs as
+ * nobody: *drop, *uid and *gid say as whom.  Returns the directory
+ * (g_free()), or NULL after saying why on stderr when root has no nobody.
+ */
+char *bench_sway_workspace(const char *name, const char *conf_text, bool *drop, uid_t *uid,
+                           gid_t *gid);

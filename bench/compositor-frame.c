@@ -31,7 +31,6 @@
 #include <grp.h>
 #include <json-glib/json-glib.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -367,15 +366,14 @@ static void print_result(const char *name, const struct result *r)
 
 int main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
-	g_autofree char *dir = NULL, *rt = NULL, *swayrt = NULL, *conf = NULL;
+	g_autofree char *dir = NULL;
 	g_autofree char *sway = g_find_program_in_path("sway");
 	int seconds = argc > 3 ? (int)g_ascii_strtoll(argv[3], NULL, 10) : 5;
 	const char *size = argc > 4 ? argv[4] : "480x360";
 	struct client clients[N_CLIENTS] = {0};
-	bool drop = geteuid() == 0;
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
+	bool drop;
+	uid_t uid;
+	gid_t gid;
 	int rounds = argc > 5 ? (int)g_ascii_strtoll(argv[5], NULL, 10) : 3;
 	double pc[64], ps[64], ratio[64];
 	struct result rc, rs;
@@ -386,31 +384,10 @@ int main(int argc, char **argv)
 		                "[SECONDS [WxH [ROUNDS]]]\n");
 		return 2;
 	}
-	if (drop) {
-		struct passwd *pw = getpwnam("nobody");
-
-		if (!pw) {
-			fprintf(stderr,
-			        "compositor-frame: as root, sway needs the account nobody\n");
-			return 2;
-		}
-		uid = pw->pw_uid;
-		gid = pw->pw_gid;
-	}
 	signal(SIGPIPE, SIG_IGN);
-
-	dir = g_dir_make_tmp("cloison-bench-XXXXXX", &error);
-	g_assert_no_error(error);
-	bench_set_tmp_dir(dir);
-	g_chmod(dir, 0711); /* sway, maybe as nobody, reaches its config and runtime dir */
-	rt = g_build_filename(dir, "rt", NULL);
-	swayrt = g_build_filename(dir, "sway", NULL);
-	conf = g_build_filename(dir, "cloison.conf", NULL);
-	g_mkdir(rt, 0700);
-	g_mkdir(swayrt, 0700);
-	if (drop && chown(swayrt, uid, gid) < 0)
-		bench_fail("chown: %s", g_strerror(errno));
-	g_file_set_contents(conf, conf_text, -1, NULL);
+	dir = bench_sway_workspace("compositor-frame", conf_text, &drop, &uid, &gid);
+	if (!dir)
+		return 2;
 
 	printf("compositor CPU per frame, headless 1920x1080 (pixman), %d animated %s windows "
 	       "(continuous damage), %d rounds of %d s after %d ms warm-up, alternately:\n",

@@ -32,7 +32,6 @@
 #include <glib/gstdio.h>
 #include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -288,13 +287,12 @@ static void run_sway(const char *sway, const char *client, const char *dir, bool
 
 int main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
-	g_autofree char *dir = NULL, *rt = NULL, *swayrt = NULL, *conf = NULL, *sconf = NULL;
+	g_autofree char *dir = NULL, *sconf = NULL;
 	g_autofree char *sway = g_find_program_in_path("sway");
 	int runs = argc > 3 ? (int)g_ascii_strtoll(argv[3], NULL, 10) : 21;
-	bool drop = geteuid() == 0;
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
+	bool drop;
+	uid_t uid;
+	gid_t gid;
 	struct cloison_run r;
 
 	if (argc < 3 || runs < 3 || runs > 1000) {
@@ -302,32 +300,11 @@ int main(int argc, char **argv)
 		                "[RUNS>=3]\n");
 		return 2;
 	}
-	if (drop) {
-		struct passwd *pw = getpwnam("nobody");
-
-		if (!pw) {
-			fprintf(stderr,
-			        "compositor-start: as root, sway needs the account nobody\n");
-			return 2;
-		}
-		uid = pw->pw_uid;
-		gid = pw->pw_gid;
-	}
 	signal(SIGPIPE, SIG_IGN);
-
-	dir = g_dir_make_tmp("cloison-bench-XXXXXX", &error);
-	g_assert_no_error(error);
-	bench_set_tmp_dir(dir);
-	g_chmod(dir, 0711); /* sway, maybe as nobody, reaches its config and runtime dir */
-	rt = g_build_filename(dir, "rt", NULL);
-	swayrt = g_build_filename(dir, "sway", NULL);
-	conf = g_build_filename(dir, "cloison.conf", NULL);
+	dir = bench_sway_workspace("compositor-start", conf_text, &drop, &uid, &gid);
+	if (!dir)
+		return 2;
 	sconf = g_build_filename(dir, "sway.conf", NULL);
-	g_mkdir(rt, 0700);
-	g_mkdir(swayrt, 0700);
-	if (drop && chown(swayrt, uid, gid) < 0)
-		bench_fail("chown: %s", g_strerror(errno));
-	g_file_set_contents(conf, conf_text, -1, NULL);
 	g_file_set_contents(sconf, sway_conf_text, -1, NULL);
 	g_chmod(sconf, 0644);
 
