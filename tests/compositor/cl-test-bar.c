@@ -66,6 +66,7 @@
 
 #include "cloison-shell-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
+#include "cl-test-shm.h"
 
 #define CL_BAR_DEFAULT_W 1280
 #define CL_BAR_DEFAULT_H 28
@@ -169,25 +170,10 @@ static const struct wl_buffer_listener buffer_listener = {.release = buffer_rele
 /* A W x H buffer of COLOUR; destroyed when the compositor releases it. */
 static struct wl_buffer *buffer_create(struct app *app, int w, int h, uint32_t colour)
 {
-	size_t size = (size_t)w * (size_t)h * 4;
-	struct wl_shm_pool *pool;
-	struct wl_buffer *buffer;
-	uint32_t *pixels;
-	int fd;
+	struct wl_buffer *buffer = cl_test_solid_buffer(app->shm, w, h, colour);
 
-	fd = memfd_create("cl-test-bar", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+	if (!buffer)
 		die("shm: %s", strerror(errno));
-	pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (pixels == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	for (size_t i = 0; i < size / 4; i++)
-		pixels[i] = colour;
-	munmap(pixels, size);
-	pool = wl_shm_create_pool(app->shm, fd, (int32_t)size);
-	buffer = wl_shm_pool_create_buffer(pool, 0, w, h, w * 4, WL_SHM_FORMAT_XRGB8888);
-	wl_shm_pool_destroy(pool);
-	close(fd);
 	wl_buffer_add_listener(buffer, &buffer_listener, NULL);
 	return buffer;
 }

@@ -50,6 +50,7 @@
 #include <wayland-client.h>
 
 #include "xdg-shell-client-protocol.h"
+#include "cl-test-shm.h"
 
 #define TEXT_MIME "text/plain;charset=utf-8"
 #define MAX_SIDE  8192
@@ -116,26 +117,10 @@ static void die(const char *fmt, ...)
 
 static struct wl_buffer *solid_buffer(struct app *app, int width, int height, uint32_t colour)
 {
-	size_t size = (size_t)width * 4 * (size_t)height;
-	struct wl_shm_pool *pool;
-	struct wl_buffer *buffer;
-	uint32_t *pixels;
-	int fd;
+	struct wl_buffer *buffer = cl_test_solid_buffer(app->shm, width, height, colour);
 
-	fd = memfd_create("cl-test-pointer", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+	if (!buffer)
 		die("shm: %s", strerror(errno));
-	pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (pixels == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	for (size_t i = 0; i < size / 4; i++)
-		pixels[i] = 0xff000000u | colour;
-	munmap(pixels, size);
-	pool = wl_shm_create_pool(app->shm, fd, (int32_t)size);
-	buffer = wl_shm_pool_create_buffer(pool, 0, width, height, width * 4,
-	                                   WL_SHM_FORMAT_XRGB8888);
-	wl_shm_pool_destroy(pool);
-	close(fd);
 	return buffer;
 }
 
