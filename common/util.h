@@ -57,3 +57,12 @@ int cl_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
 
 /* Parse a whole decimal unsigned number (no sign, no spaces).  -EINVAL/-ERANGE. */
 int cl_parse_u64(const char *s, unsigned long long *ret);
+
+/*
+ * Command-line options: argv[*i] is "--name VALUE" (the value is the next
+ * argument, and *i moves past it) or "--name=VALUE".  Returns the value, or
+ * NULL when argv[*i] is another option or the value is missing.
+ */
+const char *cl_option_value(int argc, char **argv, int *i, const char *name);
+/* arg is "--name" or "--name=…". */
+bool cl_option_is(const char *arg, const char *name);

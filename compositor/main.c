@@ -78,25 +78,6 @@ static bool set_backend(struct cl_server_options *opts, enum cl_backend_kind bac
 	return true;
 }
 
-/* "--opt VALUE" or "--opt=VALUE". */
-static const char *option_value(int argc, char **argv, int *i, const char *name)
-{
-	size_t len = strlen(name);
-
-	if (strcmp(argv[*i], name) == 0)
-		return *i + 1 < argc ? argv[++*i] : NULL;
-	if (strncmp(argv[*i], name, len) == 0 && argv[*i][len] == '=')
-		return argv[*i] + len + 1;
-	return NULL;
-}
-
-static bool option_is(const char *arg, const char *name)
-{
-	size_t len = strlen(name);
-
-	return strncmp(arg, name, len) == 0 && (arg[len] == '\0' || arg[len] == '=');
-}
-
 int main(int argc, char **argv)
 {
 	struct cl_server_options opts = {.width = 1280, .height = 720, .ready_fd = -1};
@@ -114,8 +95,8 @@ int main(int argc, char **argv)
 		const char *arg = argv[i];
 		const char *value;
 
-		if (option_is(arg, "--config")) {
-			value = option_value(argc, argv, &i, "--config");
+		if (cl_option_is(arg, "--config")) {
+			value = cl_option_value(argc, argv, &i, "--config");
 			if (!value || !*value) {
 				fprintf(stderr, _("cloison-compositor: --config needs a file\n"));
 				return usage(stderr, 1);
@@ -124,8 +105,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(arg, "--headless") == 0) {
 			if (!set_backend(&opts, CL_BACKEND_HEADLESS))
 				return 1;
-		} else if (option_is(arg, "--backend")) {
-			value = option_value(argc, argv, &i, "--backend");
+		} else if (cl_option_is(arg, "--backend")) {
+			value = cl_option_value(argc, argv, &i, "--backend");
 			if (!value || cl_backend_from_name(value, &backend) < 0 ||
 			    backend == CL_BACKEND_AUTO) {
 				g_autofree char *q = cl_log_escape(value ? value : "", 64);
@@ -138,8 +119,8 @@ int main(int argc, char **argv)
 			}
 			if (!set_backend(&opts, backend))
 				return 1;
-		} else if (option_is(arg, "--size")) {
-			value = option_value(argc, argv, &i, "--size");
+		} else if (cl_option_is(arg, "--size")) {
+			value = cl_option_value(argc, argv, &i, "--size");
 			if (!value || !parse_size(value, &opts.width, &opts.height)) {
 				fprintf(stderr,
 				        _("cloison-compositor: --size needs WIDTHxHEIGHT, each "
@@ -148,16 +129,16 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(arg, "--test-input") == 0) {
 			opts.test_input = true;
-		} else if (option_is(arg, "--ready-fd")) {
-			value = option_value(argc, argv, &i, "--ready-fd");
+		} else if (cl_option_is(arg, "--ready-fd")) {
+			value = cl_option_value(argc, argv, &i, "--ready-fd");
 			if (!value || !parse_fd(value, &opts.ready_fd)) {
 				fprintf(stderr,
 				        _("cloison-compositor: --ready-fd needs the number of "
 				          "an open file descriptor\n"));
 				return 1;
 			}
-		} else if (option_is(arg, "--bar")) {
-			value = option_value(argc, argv, &i, "--bar");
+		} else if (cl_option_is(arg, "--bar")) {
+			value = cl_option_value(argc, argv, &i, "--bar");
 			if (!value || !*value) {
 				fprintf(stderr, _("cloison-compositor: --bar needs a command\n"));
 				return usage(stderr, 1);

@@ -380,6 +380,35 @@ static void test_write_atomic(void)
 	g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
+static void test_options(void)
+{
+	char *argv[] = {(char *)"prog",
+	                (char *)"--config",
+	                (char *)"a.conf",
+	                (char *)"--size=1x2",
+	                (char *)"--configx",
+	                (char *)"--bar",
+	                NULL};
+	int argc = 6, i;
+
+	i = 1;
+	g_assert_cmpstr(cl_option_value(argc, argv, &i, "--config"), ==, "a.conf");
+	g_assert_cmpint(i, ==, 2); /* moved past the value */
+	i = 3;
+	g_assert_cmpstr(cl_option_value(argc, argv, &i, "--size"), ==, "1x2");
+	g_assert_cmpint(i, ==, 3);
+	g_assert_null(cl_option_value(argc, argv, &i, "--config"));
+	i = 4; /* another option that only starts like --config */
+	g_assert_null(cl_option_value(argc, argv, &i, "--config"));
+	g_assert_false(cl_option_is(argv[4], "--config"));
+	i = 5; /* the last argument: no value */
+	g_assert_null(cl_option_value(argc, argv, &i, "--bar"));
+	g_assert_cmpint(i, ==, 5);
+	g_assert_true(cl_option_is(argv[1], "--config"));
+	g_assert_true(cl_option_is(argv[3], "--size"));
+	g_assert_false(cl_option_is(argv[3], "--siz"));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -400,6 +429,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/util/parse-u64/valid", test_parse_u64_valid);
 	g_test_add_func("/util/parse-u64/invalid", test_parse_u64_invalid);
 	g_test_add_func("/util/write-atomic", test_write_atomic);
+	g_test_add_func("/util/options", test_options);
 
 	return g_test_run();
 }

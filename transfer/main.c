@@ -31,25 +31,6 @@ static int usage(FILE *out, int status)
 	return status;
 }
 
-/* "--opt VALUE" or "--opt=VALUE". */
-static const char *option_value(int argc, char **argv, int *i, const char *name)
-{
-	size_t len = strlen(name);
-
-	if (strcmp(argv[*i], name) == 0)
-		return *i + 1 < argc ? argv[++*i] : NULL;
-	if (strncmp(argv[*i], name, len) == 0 && argv[*i][len] == '=')
-		return argv[*i] + len + 1;
-	return NULL;
-}
-
-static bool option_is(const char *arg, const char *name)
-{
-	size_t len = strlen(name);
-
-	return strncmp(arg, name, len) == 0 && (arg[len] == '\0' || arg[len] == '=');
-}
-
 static int handle_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	cl_info("signal %d: stopping", (int)si->ssi_signo);
@@ -77,24 +58,24 @@ int main(int argc, char **argv)
 		const char *arg = argv[i];
 		const char *value;
 
-		if (option_is(arg, "--config")) {
-			value = option_value(argc, argv, &i, "--config");
+		if (cl_option_is(arg, "--config")) {
+			value = cl_option_value(argc, argv, &i, "--config");
 			if (!value || !*value) {
 				fprintf(stderr, _("cloison-transferd: --config needs a file\n"));
 				return usage(stderr, 1);
 			}
 			config_path = value;
-		} else if (option_is(arg, "--bus")) {
-			value = option_value(argc, argv, &i, "--bus");
+		} else if (cl_option_is(arg, "--bus")) {
+			value = cl_option_value(argc, argv, &i, "--bus");
 			if (!value || !*value) {
 				fprintf(stderr, _("cloison-transferd: --bus needs an address\n"));
 				return usage(stderr, 1);
 			}
 			opts.bus_address = value;
-		} else if (option_is(arg, "--ready-fd")) {
+		} else if (cl_option_is(arg, "--ready-fd")) {
 			unsigned long long v;
 
-			value = option_value(argc, argv, &i, "--ready-fd");
+			value = cl_option_value(argc, argv, &i, "--ready-fd");
 			if (!value || cl_parse_u64(value, &v) < 0 || v > 65535 ||
 			    fcntl((int)v, F_GETFD) < 0) {
 				fprintf(stderr,
@@ -104,8 +85,8 @@ int main(int argc, char **argv)
 			}
 			ready_fd = (int)v;
 			fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
-		} else if (option_is(arg, "--staging-quota")) {
-			value = option_value(argc, argv, &i, "--staging-quota");
+		} else if (cl_option_is(arg, "--staging-quota")) {
+			value = cl_option_value(argc, argv, &i, "--staging-quota");
 			if (!value || !cl_size_parse(value, &opts.limits.staging_quota) ||
 			    opts.limits.staging_quota == 0) {
 				fprintf(stderr, _("cloison-transferd: --staging-quota needs a size "
