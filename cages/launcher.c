@@ -36,6 +36,7 @@
 #define MSG_MAX          (sizeof(ClInitHeader) + CL_INIT_MAX_PAYLOAD)
 #define FIRST_CLIENT_ID  1000
 #define STAGE_DIR        "/tmp" /* root only: private tmpfs in the child's mount ns */
+#define CL_STAGE_MAX     6      /* home, 3 sockets, init, notification forwarder */
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -230,6 +231,7 @@ struct Launcher {
 	int home_fd;
 	int sock_fds[3]; /* wayland-0, transfer, notify (O_PATH) */
 	int init_fd;     /* O_PATH */
+	int forward_fd;  /* O_PATH, the notification forwarder, or -1 */
 	int machine_id_fd;
 
 	pid_t pid;        /* bwrap */
@@ -271,6 +273,7 @@ static void launcher_init(Launcher *l)
 	        .home_fd = -1,
 	        .sock_fds = {-1, -1, -1},
 	        .init_fd = -1,
+	        .forward_fd = -1,
 	        .machine_id_fd = -1,
 	        .pid = -1,
 	        .cage_pid = -1,
@@ -306,6 +309,7 @@ static void launcher_clear(Launcher *l)
 	for (int i = 0; i < 3; i++)
 		cl_close(l->sock_fds[i]);
 	cl_close(l->init_fd);
+	cl_close(l->forward_fd);
 	cl_close(l->machine_id_fd);
 	cl_close(l->home_fd);
 	cl_close(l->cage_run_fd);
@@ -502,6 +506,37 @@ static bool open_init(Launcher *l, GError **error)
 	return true;
 }
 
+/*
+ * The notification forwarder, bind-mounted at CL_CAGE_NOTIFY_FORWARD:
+ * $CLOISON_NOTIFY_FORWARD (tests from the build tree) must be usable; the
+ * installed one is optional (without it the cage has no notification
+ * service, as before Cloison had one).
+ */
+static bool open_forward(Launcher *l, GError **error)
+{
+	const char *path = g_getenv("CLOISON_NOTIFY_FORWARD");
+	g_autofree char *def = g_build_filename(CLOISON_LIBEXECDIR, "cloison-notify-forward", NULL);
+	bool explicit = path && *path;
+	struct stat st;
+
+	if (!explicit)
+		path = def;
+	l->forward_fd = open(path, O_PATH | O_CLOEXEC);
+	if (l->forward_fd < 0) {
+		if (explicit || errno != ENOENT)
+			return fail(error, _("cannot open the notification forwarder %s: %s"), path,
+			            g_strerror(errno));
+		cl_debug("no %s: the cage has no notification service", path);
+		return true;
+	}
+	if (fstat(l->forward_fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IXOTH))
+		return fail(error,
+		            _("the notification forwarder %s is not a regular file executable "
+		              "by everyone"),
+		            path);
+	return true;
+}
+
 /* ---- resource limits ----------------------------------------------------- */
 
 /*
@@ -566,9 +601,10 @@ typedef struct {
 	pid_t parent;
 	/* root only: stage the bind sources in a private mount namespace */
 	bool stage;
-	int stage_src[5];
-	char stage_dst[5][64];
-	bool stage_is_dir[5];
+	int n_stage;
+	int stage_src[CL_STAGE_MAX];
+	char stage_dst[CL_STAGE_MAX][64];
+	bool stage_is_dir[CL_STAGE_MAX];
 } ChildPlan;
 
 static _Noreturn void child_fail(const char *what, int err)
@@ -583,14 +619,14 @@ static _Noreturn void child_fail(const char *what, int err)
 
 static void child_stage(const ChildPlan *p)
 {
-	int tree[5];
+	int tree[CL_STAGE_MAX];
 
 	/*
 	 * Detached copies of the sources, taken in the launcher's namespace
 	 * (a plain bind from an fd of another namespace is refused), then
 	 * attached in the private one.
 	 */
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < p->n_stage; i++) {
 		tree[i] = open_tree(p->stage_src[i], "",
 		                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 		if (tree[i] < 0)
@@ -603,7 +639,7 @@ static void child_stage(const ChildPlan *p)
 	if (mount("cloison-stage", STAGE_DIR, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16k") <
 	    0)
 		child_fail("mounting the staging tmpfs", errno);
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < p->n_stage; i++) {
 		if (p->stage_is_dir[i]) {
 			if (mkdir(p->stage_dst[i], 0755) < 0)
 				child_fail("staging a directory", errno);
@@ -1088,6 +1124,7 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 	ClSandbox sb;
 	ChildPlan plan = {.go_fd = -1};
 	_cleanup_close_ int passwd_fd = -1, group_fd = -1, hosts_fd = -1, hostname_fd = -1;
+	_cleanup_close_ int service_fd = -1;
 	_cleanup_close_ int ctl_child = -1, args_fd = -1, go_w = -1, go_r = -1;
 	int seccomp_fds[CL_SECCOMP_MAX_FDS] = {-1, -1};
 	size_t n_seccomp = 0;
@@ -1108,7 +1145,7 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 		goto out;
 	l.acc = host.acc;
 	if (!open_runtime(&l, &error) || !open_sockets(&l, &error) || !open_data(&l, &error) ||
-	    !open_init(&l, &error))
+	    !open_init(&l, &error) || !open_forward(&l, &error))
 		goto out;
 	l.session_mode = command == NULL;
 
@@ -1126,7 +1163,12 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 	                               ":x:" G_STRINGIFY(CL_CAGE_GID) ":\nnogroup:x:65534:\n");
 	hosts_fd = memfd_with("hosts", hosts);
 	hostname_fd = memfd_with("hostname", hostname);
-	if (passwd_fd < 0 || group_fd < 0 || hosts_fd < 0 || hostname_fd < 0) {
+	if (l.forward_fd >= 0)
+		service_fd = memfd_with("notify-service",
+		                        "[D-BUS Service]\nName=org.freedesktop.Notifications\n"
+		                        "Exec=" CL_CAGE_NOTIFY_FORWARD "\n");
+	if (passwd_fd < 0 || group_fd < 0 || hosts_fd < 0 || hostname_fd < 0 ||
+	    (l.forward_fd >= 0 && service_fd < 0)) {
 		fail(&error, "memfd: %s", g_strerror(ENOMEM));
 		goto out;
 	}
@@ -1156,6 +1198,7 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 	sb.hosts_fd = hosts_fd;
 	sb.hostname_fd = hostname_fd;
 	sb.machine_id_fd = l.machine_id_fd;
+	sb.notify_service_fd = service_fd;
 	memcpy(sb.seccomp_fds, seccomp_fds, sizeof(seccomp_fds));
 	sb.n_seccomp = n_seccomp;
 	sb.control_fd = ctl_child;
@@ -1166,13 +1209,16 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 		 * and root's directories are closed to it: the child stages them
 		 * in a private mount namespace first.
 		 */
-		static const char *const names[5] = {"home", "wayland-0", "transfer", "notify",
-		                                     "init"};
-		int src[5] = {l.home_fd, l.sock_fds[0], l.sock_fds[1], l.sock_fds[2], l.init_fd};
-		ClSource *dst[5] = {&sb.home, &sb.wayland, &sb.transfer, &sb.notify, &sb.init};
+		static const char *const names[CL_STAGE_MAX] = {"home",   "wayland-0", "transfer",
+		                                                "notify", "init",      "forward"};
+		int src[CL_STAGE_MAX] = {l.home_fd,     l.sock_fds[0], l.sock_fds[1],
+		                         l.sock_fds[2], l.init_fd,     l.forward_fd};
+		ClSource *dst[CL_STAGE_MAX] = {&sb.home,   &sb.wayland, &sb.transfer,
+		                               &sb.notify, &sb.init,    &sb.forward};
 
 		plan.stage = true;
-		for (int i = 0; i < 5; i++) {
+		plan.n_stage = l.forward_fd >= 0 ? CL_STAGE_MAX : CL_STAGE_MAX - 1;
+		for (int i = 0; i < plan.n_stage; i++) {
 			plan.stage_src[i] = src[i];
 			g_snprintf(plan.stage_dst[i], sizeof(plan.stage_dst[i]), "%s/%s", STAGE_DIR,
 			           names[i]);
@@ -1185,6 +1231,7 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 		sb.transfer.fd = l.sock_fds[1];
 		sb.notify.fd = l.sock_fds[2];
 		sb.init.fd = l.init_fd;
+		sb.forward.fd = l.forward_fd;
 	}
 	if (!prepare_child(&l, &plan, &sb, &args_fd, &error))
 		goto out;

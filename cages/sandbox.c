@@ -55,6 +55,8 @@ void cl_sandbox_init(ClSandbox *sb)
 	        .transfer = {.fd = -1},
 	        .notify = {.fd = -1},
 	        .init = {.fd = -1},
+	        .forward = {.fd = -1},
+	        .notify_service_fd = -1,
 	        .passwd_fd = -1,
 	        .group_fd = -1,
 	        .hosts_fd = -1,
@@ -233,10 +235,18 @@ GPtrArray *cl_sandbox_build_args(ClSandbox *sb)
 	add_bind(sb, args, false, &sb->init, CL_CAGE_INIT_PATH);
 	add_bind(sb, args, true, &sb->transfer, CL_CAGE_TRANSFER);
 	add_bind(sb, args, true, &sb->notify, CL_CAGE_NOTIFY);
+	if (sb->forward.fd >= 0 || sb->forward.path)
+		add_bind(sb, args, false, &sb->forward, CL_CAGE_NOTIFY_FORWARD);
 	add2(args, "--dir", "/run/user");
 	add2(args, "--perms", "0700");
 	add2(args, "--tmpfs", CL_CAGE_RUNTIME_DIR);
 	add_bind(sb, args, true, &sb->wayland, CL_CAGE_RUNTIME_DIR "/wayland-0");
+	/* The cage's dbus-daemon reads $XDG_RUNTIME_DIR/dbus-1/services first:
+	 * org.freedesktop.Notifications is activated there, not from the host's
+	 * /usr/share/dbus-1/services. */
+	if (sb->notify_service_fd >= 0)
+		add_fd_arg(sb, args, "--ro-bind-data", sb->notify_service_fd,
+		           CL_CAGE_NOTIFY_SERVICE);
 
 	/* The cage's persistent home. */
 	add2(args, "--dir", "/home");

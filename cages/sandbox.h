@@ -30,6 +30,10 @@ typedef struct {
 	const char *term; /* already sanitised, or NULL */
 
 	ClSource home, wayland, transfer, notify, init;
+	/* The notification forwarder (absent: fd -1 and path NULL) and its
+	 * D-Bus service file (a memfd, or -1). */
+	ClSource forward;
+	int notify_service_fd;
 
 	/* Generated /etc files (memfds). */
 	int passwd_fd, group_fd, hosts_fd, hostname_fd, machine_id_fd;
