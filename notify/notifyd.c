@@ -22,6 +22,7 @@
 #include "sanitize.h"
 #include "security-events.h"
 #include "util.h"
+#include "wire.h"
 
 /* The core bus goes first: a flood on a cage socket never delays it. */
 #define CORE_PRIORITY SD_EVENT_PRIORITY_IMPORTANT
@@ -31,11 +32,23 @@ typedef struct Cage Cage;
 typedef struct Connection Connection;
 typedef struct Notification Notification;
 
+/*
+ * A cage connection.  sd-bus writes to the cage's socket directly but reads
+ * from a socketpair that relay_in() fills from the socket after checking
+ * the framing (wire.h): a message over CL_NOTIFY_MESSAGE_MAX is refused
+ * from its header, before sd-bus would buffer it.
+ */
 struct Connection {
 	Cage *cage;
 	sd_bus *bus;
 	unsigned open;
-	bool dead; /* closed by us: freed by the reaper */
+	bool dead;    /* closed by us: freed by the reaper */
+	int sock_fd;  /* the cage's end: read by the relay */
+	int relay_fd; /* our end of the socketpair sd-bus reads */
+	sd_event_source *in_source, *out_source;
+	ClWireCheck wire;
+	size_t pending_off, pending_len;
+	uint8_t pending[16384];
 };
 
 struct Cage {
@@ -47,6 +60,7 @@ struct Cage {
 	GPtrArray *connections; /* Connection* */
 	bool refusing;          /* at the connection limit (logged once) */
 	bool throttled;         /* rate limit hit (logged once until it recovers) */
+	bool oversize_logged;   /* a message over the size limit (logged once) */
 	unsigned open;
 	ClTokenBucket bucket;
 };
@@ -1004,6 +1018,8 @@ static const sd_bus_vtable display_vtable[] = {
 static void connection_kill(Connection *c)
 {
 	c->dead = true;
+	sd_event_source_set_enabled(c->in_source, SD_EVENT_OFF);
+	sd_event_source_set_enabled(c->out_source, SD_EVENT_OFF);
 	sd_bus_close(c->bus);
 	sd_event_source_set_enabled(c->cage->d->reaper, SD_EVENT_ONESHOT);
 }
@@ -1028,8 +1044,12 @@ static void connection_free(Connection *c)
 	if (!c)
 		return;
 	connection_forget(c);
+	sd_event_source_disable_unref(c->in_source);
+	sd_event_source_disable_unref(c->out_source);
 	sd_bus_detach_event(c->bus);
 	sd_bus_close_unref(c->bus);
+	cl_close(c->sock_fd);
+	cl_close(c->relay_fd);
 	g_free(c);
 }
 
@@ -1058,11 +1078,79 @@ static int handle_reap(sd_event_source *s, void *userdata)
 	return 0;
 }
 
+/* Hand what is pending to sd-bus; false when its socket is full. */
+static bool relay_flush(Connection *c)
+{
+	while (c->pending_off < c->pending_len) {
+		ssize_t n = write(c->relay_fd, c->pending + c->pending_off,
+		                  c->pending_len - c->pending_off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return false;
+		if (n < 0) {
+			connection_kill(c);
+			return false;
+		}
+		c->pending_off += (size_t)n;
+	}
+	c->pending_off = c->pending_len = 0;
+	return true;
+}
+
+static int relay_out(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	Connection *c = userdata;
+
+	if (relay_flush(c) && !c->dead) {
+		sd_event_source_set_enabled(c->out_source, SD_EVENT_OFF);
+		sd_event_source_set_enabled(c->in_source, SD_EVENT_ON);
+	}
+	return 0;
+}
+
+static int relay_in(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	Connection *c = userdata;
+	Cage *cage = c->cage;
+	ssize_t n;
+	int r;
+
+	n = read(c->sock_fd, c->pending, sizeof(c->pending));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		/* The client hung up: sd-bus sees the end once it has read the rest. */
+		sd_event_source_set_enabled(c->in_source, SD_EVENT_OFF);
+		shutdown(c->relay_fd, SHUT_WR);
+		return 0;
+	}
+	r = cl_wire_check_feed(&c->wire, c->pending, (size_t)n);
+	if (r < 0) {
+		if (!cage->oversize_logged)
+			cl_warn("cage %s: %s; closing the connection", cage->config->id,
+			        r == -EMSGSIZE ? "a D-Bus message over the size limit"
+			                       : "malformed D-Bus framing");
+		cage->oversize_logged = true;
+		connection_kill(c);
+		return 0;
+	}
+	c->pending_off = 0;
+	c->pending_len = (size_t)n;
+	if (!relay_flush(c) && !c->dead) {
+		sd_event_source_set_enabled(c->in_source, SD_EVENT_OFF);
+		sd_event_source_set_enabled(c->out_source, SD_EVENT_ON);
+	}
+	return 0;
+}
+
 static int handle_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	Cage *cage = userdata;
 	ClNotifyd *d = cage->d;
 	_cleanup_close_ int cfd = -1;
+	int pair[2] = {-1, -1}, out_fd = -1;
 	Connection *c;
 	int r;
 
@@ -1083,11 +1171,23 @@ static int handle_accept(sd_event_source *s, int fd, uint32_t revents, void *use
 	cage->refusing = false;
 	c = g_new0(Connection, 1);
 	c->cage = cage;
-	r = sd_bus_new(&c->bus);
-	if (r >= 0)
-		r = sd_bus_set_fd(c->bus, cfd, cfd);
+	c->sock_fd = cl_steal_fd(&cfd);
+	c->relay_fd = -1;
+	cl_wire_check_init(&c->wire, CL_NOTIFY_MESSAGE_MAX);
+	r = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) < 0 ? -errno
+	                                                                                 : 0;
 	if (r >= 0) {
-		cfd = -1;
+		c->relay_fd = pair[0];
+		out_fd = fcntl(c->sock_fd, F_DUPFD_CLOEXEC, 3);
+		if (out_fd < 0)
+			r = -errno;
+	}
+	if (r >= 0)
+		r = sd_bus_new(&c->bus);
+	if (r >= 0)
+		r = sd_bus_set_fd(c->bus, pair[1], out_fd);
+	if (r >= 0) {
+		pair[1] = out_fd = -1;
 		r = sd_bus_set_server(c->bus, 1, d->server_id);
 	}
 	/* GDBus in a cage sends its in-cage uid: identity is the socket. */
@@ -1106,8 +1206,20 @@ static int handle_accept(sd_event_source *s, int fd, uint32_t revents, void *use
 		r = sd_bus_start(c->bus);
 	if (r >= 0)
 		r = sd_bus_attach_event(c->bus, d->event, CAGE_PRIORITY);
+	if (r >= 0)
+		r = sd_event_add_io(d->event, &c->in_source, c->sock_fd, EPOLLIN, relay_in, c);
+	if (r >= 0)
+		r = sd_event_add_io(d->event, &c->out_source, c->relay_fd, EPOLLOUT, relay_out, c);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(c->out_source, SD_EVENT_OFF);
+	if (r >= 0)
+		r = sd_event_source_set_priority(c->in_source, CAGE_PRIORITY);
+	if (r >= 0)
+		r = sd_event_source_set_priority(c->out_source, CAGE_PRIORITY);
 	if (r < 0) {
 		cl_log_errno(LOG_DEBUG, r, "cage %s: cannot set up a connection", cage->config->id);
+		cl_close(pair[1]);
+		cl_close(out_fd);
 		connection_free(c);
 		return 0;
 	}

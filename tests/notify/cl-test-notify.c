@@ -41,6 +41,7 @@
 #include "notifyd.h"
 #include "sanitize.h"
 #include "security-events.h"
+#include "wire.h"
 
 #define SAFETY_USEC (UINT64_C(20) * 1000 * 1000) /* give up waiting (not a measure) */
 #define MAX_EVENTS  4096
@@ -814,15 +815,35 @@ static int do_hostile(char **argv)
 	memset(big, 'x', 1024 * 1024);
 	big[1024 * 1024] = 0;
 	note.app = NULL;
-	note.summary = big;
+	note.summary = big + 1024 * 1024 - 64 * 1024; /* 64 KiB */
 	note.body = big;
 	id = must_notify(a, false, &note);
 	check(lookup(core, id, &d) == 0 && utf8_chars(d.body) == CL_NOTIFY_BODY_MAX &&
 	              utf8_chars(d.summary) == CL_NOTIFY_SUMMARY_MAX && strstr(d.body, "…") != NULL,
-	      "a 1 MiB body and summary are capped (with an ellipsis)", "body %zu chars",
+	      "a 1 MiB body and a 64 KiB summary are capped (with an ellipsis)", "body %zu chars",
 	      d.body ? utf8_chars(d.body) : 0);
 	dict_clear(&d);
 	free(big);
+
+	/* A message over the size limit: refused from its header, connection closed. */
+	{
+		size_t size = CL_NOTIFY_MESSAGE_MAX + 1024;
+		sd_bus *x = connect_p2p(sock);
+
+		big = malloc(size + 1);
+		memset(big, 'y', size);
+		big[size] = 0;
+		note.summary = "oversized";
+		note.body = big;
+		check(notify(x, false, &note, &id, err, sizeof(err)) < 0 &&
+		              (!strcmp(err, SD_BUS_ERROR_DISCONNECTED) ||
+		               !strcmp(err, SD_BUS_ERROR_NO_REPLY) || !strcmp(err, "Broken pipe") ||
+		               !strcmp(err, "Connection reset by peer")),
+		      "a message over CL_NOTIFY_MESSAGE_MAX closes the connection", "%s",
+		      err[0] ? err : "it was accepted");
+		free(big);
+		sd_bus_flush_close_unref(x);
+	}
 
 	/* Markup is text. */
 	note.summary = "<i>markup</i>";

@@ -240,6 +240,7 @@ client_tap invalid-utf8 "$S/ha/notify"
 check "cloison-notifyd is still running after the hostile clients" kill -0 "$NOTIFYD_PID"
 check "the invalid UTF-8 notification was never shown" \
 	sh -c "! grep -q 'summary=bad' '$T/shown.log'"
+check "the oversized one neither" sh -c "! grep -q 'summary=oversized' '$T/shown.log'"
 
 out=$("$CLIENT" post "$BUS" bogus transfer.denied s b "")
 check "Post with a bad severity is InvalidArgs naming it" \
