@@ -7,7 +7,10 @@
  * prints the monotonic clock when it starts.  Prints both medians and their
  * ratio (target: at most 1.3), and the full run-and-exit times for reference.
  *
- *   cage-start CLOISON-CAGE CAGE-INIT FIRST-EXEC [RUNS]
+ *   cage-start CLOISON-CAGE CAGE-INIT FIRST-EXEC [RUNS [NOTIFY-FORWARD]]
+ *
+ * With NOTIFY-FORWARD ($CLOISON_NOTIFY_FORWARD, as the tests run it), the
+ * cage gets the forwarder bind-mounted, and so does bare bwrap.
  */
 #include "cloison-build-config.h"
 
@@ -153,8 +156,11 @@ int main(int argc, char **argv)
 	gid_t gid = getegid();
 	double *a, *b;
 
+	const char *forward = argc > 5 ? argv[5] : NULL;
+
 	if (argc < 4 || runs < 3 || runs > 10000) {
-		fprintf(stderr, "usage: cage-start CLOISON-CAGE CAGE-INIT FIRST-EXEC [RUNS>=3]\n");
+		fprintf(stderr, "usage: cage-start CLOISON-CAGE CAGE-INIT FIRST-EXEC [RUNS>=3 "
+		                "[NOTIFY-FORWARD]]\n");
 		return 2;
 	}
 	if (drop) {
@@ -193,7 +199,10 @@ int main(int argc, char **argv)
 	g_autofree char *env_rt = g_strconcat("XDG_RUNTIME_DIR=", rt, NULL);
 	g_autofree char *env_data = g_strconcat("XDG_DATA_HOME=", data, NULL);
 	g_autofree char *env_init = g_strconcat("CLOISON_CAGE_INIT=", argv[2], NULL);
-	char *env_a[] = {env_rt, env_data, env_init, (char *)"HOME=/nonexistent", NULL};
+	g_autofree char *env_forward =
+	        forward ? g_strconcat("CLOISON_NOTIFY_FORWARD=", forward, NULL) : NULL;
+	char *env_a[] = {env_rt,      env_data, env_init, (char *)"HOME=/nonexistent",
+	                 env_forward, NULL};
 	char *argv_a[] = {argv[1],
 	                  (char *)"--config",
 	                  conf,
@@ -237,6 +246,8 @@ int main(int argc, char **argv)
 	data_fds[2] = sb.hosts_fd = memfd_text("127.0.0.1 localhost\n");
 	data_fds[3] = sb.hostname_fd = memfd_text("bench\n");
 	data_fds[4] = sb.machine_id_fd = memfd_text("0123456789abcdef0123456789abcdef\n");
+	if (forward)
+		sb.forward.path = forward;
 	g_autoptr(GPtrArray) opts = cl_sandbox_build_args(&sb);
 	g_autoptr(GBytes) bytes = cl_sandbox_serialize_args(opts);
 	int args_fd = memfd_create("args", MFD_CLOEXEC);
@@ -258,6 +269,7 @@ int main(int argc, char **argv)
 	                  NULL};
 	char *env_b[] = {NULL};
 	int fds_b[6] = {data_fds[0], data_fds[1], data_fds[2], data_fds[3], data_fds[4], args_fd};
+	int n_fds_b = 6;
 
 	/* Warm up all three, then alternate so all see the same machine. */
 	g_autoptr(GError) conf_error = NULL;
@@ -285,16 +297,18 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 3; i++) {
 		run_once(argv_a, NULL, 0, NULL, 0, false, 0, 0, env_a, &dummy);
 		run_library_once(bench_config, &dummy);
-		run_once(argv_b, moves, n_moves, fds_b, 6, drop, uid, gid, env_b, &dummy);
+		run_once(argv_b, moves, n_moves, fds_b, n_fds_b, drop, uid, gid, env_b, &dummy);
 	}
 	for (int i = 0; i < runs; i++) {
 		a[i] = run_once(argv_a, NULL, 0, NULL, 0, false, 0, 0, env_a, &fa[i]);
 		run_library_once(bench_config, &fl[i]);
-		b[i] = run_once(argv_b, moves, n_moves, fds_b, 6, drop, uid, gid, env_b, &fb[i]);
+		b[i] = run_once(argv_b, moves, n_moves, fds_b, n_fds_b, drop, uid, gid, env_b,
+		                &fb[i]);
 	}
 	double ma = bench_median(fa, runs), mb = bench_median(fb, runs),
 	       ml = bench_median(fl, runs);
-	printf("cage cold start to first exec inside, median of %d runs:\n", runs);
+	printf("cage cold start to first exec inside, median of %d runs%s:\n", runs,
+	       forward ? ", with the notification forwarder" : "");
 	printf("  launcher as the session runs it (cl_cage_run in a forked process, seccomp + "
 	       "init): %.2f ms\n",
 	       ml);

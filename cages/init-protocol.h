@@ -29,13 +29,11 @@
 #define CL_CAGE_INIT_PATH   "/run/cloison/init"
 #define CL_CAGE_TRANSFER    "/run/cloison/transfer"
 #define CL_CAGE_NOTIFY      "/run/cloison/notify"
-/* The notification forwarder and the D-Bus service file that activates it
- * (in the cage bus's transient service directory, read first). */
+/* The notification forwarder, when it is not already visible under /usr;
+ * the init writes its D-Bus service file (init --notify-forward PATH). */
 #define CL_CAGE_NOTIFY_FORWARD "/run/cloison/notify-forward"
-#define CL_CAGE_NOTIFY_SERVICE \
-	CL_CAGE_RUNTIME_DIR "/dbus-1/services/org.freedesktop.Notifications.service"
-#define CL_CAGE_BUS_SOCKET  CL_CAGE_RUNTIME_DIR "/bus"
-#define CL_CAGE_DBUS_DAEMON "/usr/bin/dbus-daemon"
+#define CL_CAGE_BUS_SOCKET     CL_CAGE_RUNTIME_DIR "/bus"
+#define CL_CAGE_DBUS_DAEMON    "/usr/bin/dbus-daemon"
 
 enum cl_init_type {
 	/* launcher -> init */

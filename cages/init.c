@@ -80,6 +80,8 @@ static struct {
 	int bus; /* session bus listening socket, -1 if none */
 	int timer;
 	const char *bus_path;
+	const char *notify_forward; /* in-cage path of the forwarder, or NULL */
+	bool notify_logged;
 	pid_t dbus_pid;
 	time_t bus_starts[BUS_MAX_STARTS]; /* ring of start times (monotonic seconds) */
 	unsigned int bus_nstarts, bus_next;
@@ -536,6 +538,53 @@ static _Noreturn void dbus_child(void)
 	_exit(127);
 }
 
+/*
+ * The D-Bus service file that lets the cage's bus start the notification
+ * forwarder, in the directory beside the bus socket ($XDG_RUNTIME_DIR):
+ * dbus-daemon --session reads $XDG_RUNTIME_DIR/dbus-1/services before the
+ * host's /usr/share/dbus-1/services.  Written before each dbus-daemon start,
+ * so cage start-up pays nothing.  The cage may change it: it only changes
+ * what answers its own notifications (notifyd trusts no forwarder).
+ */
+static void write_notify_service(void)
+{
+	static const char name[] = "/org.freedesktop.Notifications.service";
+	const char *slash = strrchr(st.bus_path, '/');
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 64];
+	char text[512];
+	int n, len, fd;
+
+	if (!slash)
+		return;
+	n = snprintf(path, sizeof(path), "%.*s/dbus-1", (int)(slash - st.bus_path), st.bus_path);
+	if (n < 0 || (size_t)n + 9 + sizeof(name) > sizeof(path))
+		return;
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		goto fail;
+	strcat(path, "/services");
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		goto fail;
+	strcat(path, name);
+	len = snprintf(text, sizeof(text),
+	               "[D-BUS Service]\nName=org.freedesktop.Notifications\nExec=%s\n",
+	               st.notify_forward);
+	if (len < 0 || (size_t)len >= sizeof(text))
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		goto fail;
+	if (write(fd, text, (size_t)len) != len) {
+		close(fd);
+		goto fail;
+	}
+	close(fd);
+	return;
+fail:
+	if (!st.notify_logged)
+		logmsg("cannot write %s: %s; no notification service", path, strerror(errno));
+	st.notify_logged = true;
+}
+
 /* A client is connecting: hand the listening socket to a new dbus-daemon. */
 static void start_dbus(void)
 {
@@ -551,6 +600,8 @@ static void start_dbus(void)
 		st.bus = -1;
 		return;
 	}
+	if (st.notify_forward)
+		write_notify_service();
 	st.bus_starts[st.bus_next] = now.tv_sec;
 	st.bus_next = (st.bus_next + 1) % BUS_MAX_STARTS;
 	if (st.bus_nstarts < BUS_MAX_STARTS)
@@ -892,7 +943,8 @@ static _Noreturn void main_loop(void)
 
 static _Noreturn void usage(void)
 {
-	die("usage: cloison-cage-init [--bus-socket PATH] [--control-fd N] [-- COMMAND ARGS...]");
+	die("usage: cloison-cage-init [--bus-socket PATH] [--control-fd N] "
+	    "[--notify-forward PATH] [-- COMMAND ARGS...]");
 }
 
 static int parse_fd(const char *s)
@@ -980,6 +1032,11 @@ int main(int argc, char **argv)
 			break;
 		} else if (strcmp(argv[i], "--bus-socket") == 0 && i + 1 < argc) {
 			st.bus_path = argv[++i];
+		} else if (strcmp(argv[i], "--notify-forward") == 0 && i + 1 < argc) {
+			st.notify_forward = argv[++i];
+			if (st.notify_forward[0] != '/' ||
+			    strpbrk(st.notify_forward, " \t\n\"'\\%"))
+				usage();
 		} else if (strcmp(argv[i], "--control-fd") == 0 && i + 1 < argc) {
 			st.ctl = parse_fd(argv[++i]);
 		} else {

@@ -229,9 +229,10 @@ struct Launcher {
 	int cage_run_fd; /* that directory */
 	int lock_fd;
 	int home_fd;
-	int sock_fds[3]; /* wayland-0, transfer, notify (O_PATH) */
-	int init_fd;     /* O_PATH */
-	int forward_fd;  /* O_PATH, the notification forwarder, or -1 */
+	int sock_fds[3];       /* wayland-0, transfer, notify (O_PATH) */
+	int init_fd;           /* O_PATH */
+	int forward_fd;        /* O_PATH, the notification forwarder to bind, or -1 */
+	char *forward_in_cage; /* its path in the cage, or NULL: none */
 	int machine_id_fd;
 
 	pid_t pid;        /* bwrap */
@@ -310,6 +311,7 @@ static void launcher_clear(Launcher *l)
 		cl_close(l->sock_fds[i]);
 	cl_close(l->init_fd);
 	cl_close(l->forward_fd);
+	g_free(l->forward_in_cage);
 	cl_close(l->machine_id_fd);
 	cl_close(l->home_fd);
 	cl_close(l->cage_run_fd);
@@ -507,15 +509,19 @@ static bool open_init(Launcher *l, GError **error)
 }
 
 /*
- * The notification forwarder, bind-mounted at CL_CAGE_NOTIFY_FORWARD:
- * $CLOISON_NOTIFY_FORWARD (tests from the build tree) must be usable; the
- * installed one is optional (without it the cage has no notification
- * service, as before Cloison had one).
+ * The notification forwarder.  Installed under /usr, the cage sees it at
+ * the same path (its /usr is the host's, read-only): nothing to mount.
+ * Otherwise (another prefix, or $CLOISON_NOTIFY_FORWARD for tests from the
+ * build tree, which must then be usable) it is bind-mounted at
+ * CL_CAGE_NOTIFY_FORWARD.  Without an installed one the cage has no
+ * notification service.  The init gets the in-cage path and writes the
+ * D-Bus service file when it first starts the cage's bus.
  */
 static bool open_forward(Launcher *l, GError **error)
 {
 	const char *path = g_getenv("CLOISON_NOTIFY_FORWARD");
 	g_autofree char *def = g_build_filename(CLOISON_LIBEXECDIR, "cloison-notify-forward", NULL);
+	g_autofree char *real = NULL;
 	bool explicit = path && *path;
 	struct stat st;
 
@@ -534,6 +540,13 @@ static bool open_forward(Launcher *l, GError **error)
 		            _("the notification forwarder %s is not a regular file executable "
 		              "by everyone"),
 		            path);
+	real = realpath(path, NULL);
+	if (!explicit && real && g_str_has_prefix(real, "/usr/") && !strpbrk(real, " \t\n\"'\\%")) {
+		l->forward_fd = cl_close(l->forward_fd);
+		l->forward_in_cage = g_steal_pointer(&real);
+	} else {
+		l->forward_in_cage = g_strdup(CL_CAGE_NOTIFY_FORWARD);
+	}
 	return true;
 }
 
@@ -1124,7 +1137,6 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 	ClSandbox sb;
 	ChildPlan plan = {.go_fd = -1};
 	_cleanup_close_ int passwd_fd = -1, group_fd = -1, hosts_fd = -1, hostname_fd = -1;
-	_cleanup_close_ int service_fd = -1;
 	_cleanup_close_ int ctl_child = -1, args_fd = -1, go_w = -1, go_r = -1;
 	int seccomp_fds[CL_SECCOMP_MAX_FDS] = {-1, -1};
 	size_t n_seccomp = 0;
@@ -1163,12 +1175,7 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 	                               ":x:" G_STRINGIFY(CL_CAGE_GID) ":\nnogroup:x:65534:\n");
 	hosts_fd = memfd_with("hosts", hosts);
 	hostname_fd = memfd_with("hostname", hostname);
-	if (l.forward_fd >= 0)
-		service_fd = memfd_with("notify-service",
-		                        "[D-BUS Service]\nName=org.freedesktop.Notifications\n"
-		                        "Exec=" CL_CAGE_NOTIFY_FORWARD "\n");
-	if (passwd_fd < 0 || group_fd < 0 || hosts_fd < 0 || hostname_fd < 0 ||
-	    (l.forward_fd >= 0 && service_fd < 0)) {
+	if (passwd_fd < 0 || group_fd < 0 || hosts_fd < 0 || hostname_fd < 0) {
 		fail(&error, "memfd: %s", g_strerror(ENOMEM));
 		goto out;
 	}
@@ -1198,7 +1205,7 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 	sb.hosts_fd = hosts_fd;
 	sb.hostname_fd = hostname_fd;
 	sb.machine_id_fd = l.machine_id_fd;
-	sb.notify_service_fd = service_fd;
+	sb.notify_forward = l.forward_in_cage;
 	memcpy(sb.seccomp_fds, seccomp_fds, sizeof(seccomp_fds));
 	sb.n_seccomp = n_seccomp;
 	sb.control_fd = ctl_child;

@@ -56,7 +56,6 @@ void cl_sandbox_init(ClSandbox *sb)
 	        .notify = {.fd = -1},
 	        .init = {.fd = -1},
 	        .forward = {.fd = -1},
-	        .notify_service_fd = -1,
 	        .passwd_fd = -1,
 	        .group_fd = -1,
 	        .hosts_fd = -1,
@@ -241,12 +240,6 @@ GPtrArray *cl_sandbox_build_args(ClSandbox *sb)
 	add2(args, "--perms", "0700");
 	add2(args, "--tmpfs", CL_CAGE_RUNTIME_DIR);
 	add_bind(sb, args, true, &sb->wayland, CL_CAGE_RUNTIME_DIR "/wayland-0");
-	/* The cage's dbus-daemon reads $XDG_RUNTIME_DIR/dbus-1/services first:
-	 * org.freedesktop.Notifications is activated there, not from the host's
-	 * /usr/share/dbus-1/services. */
-	if (sb->notify_service_fd >= 0)
-		add_fd_arg(sb, args, "--ro-bind-data", sb->notify_service_fd,
-		           CL_CAGE_NOTIFY_SERVICE);
 
 	/* The cage's persistent home. */
 	add2(args, "--dir", "/home");
@@ -276,6 +269,10 @@ char **cl_sandbox_build_argv(const ClSandbox *sb, const char *args_fd)
 	g_ptr_array_add(argv, g_strdup(args_fd));
 	g_ptr_array_add(argv, g_strdup("--"));
 	g_ptr_array_add(argv, g_strdup(CL_CAGE_INIT_PATH));
+	if (sb->notify_forward) {
+		g_ptr_array_add(argv, g_strdup("--notify-forward"));
+		g_ptr_array_add(argv, g_strdup(sb->notify_forward));
+	}
 	if (sb->command) {
 		g_ptr_array_add(argv, g_strdup("--"));
 		for (size_t i = 0; sb->command[i]; i++)

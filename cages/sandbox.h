@@ -30,10 +30,11 @@ typedef struct {
 	const char *term; /* already sanitised, or NULL */
 
 	ClSource home, wayland, transfer, notify, init;
-	/* The notification forwarder (absent: fd -1 and path NULL) and its
-	 * D-Bus service file (a memfd, or -1). */
+	/* The notification forwarder: bind-mounted at CL_CAGE_NOTIFY_FORWARD
+	 * when forward has an fd or a path; notify_forward is its in-cage path
+	 * for the init (NULL: no notification service in the cage). */
 	ClSource forward;
-	int notify_service_fd;
+	const char *notify_forward;
 
 	/* Generated /etc files (memfds). */
 	int passwd_fd, group_fd, hosts_fd, hostname_fd, machine_id_fd;

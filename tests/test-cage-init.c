@@ -42,8 +42,9 @@ static int stderr_copy; /* the init's stdout (GLib 2.74 mishandles stdout_fd 2) 
 typedef struct {
 	char *dir;
 	char *bus_path;
-	int ctl;  /* our end of the control socket */
-	GPid pid; /* the init (or unshare, for the pid 1 tests) */
+	const char *notify_forward; /* --notify-forward, or NULL */
+	int ctl;                    /* our end of the control socket */
+	GPid pid;                   /* the init (or unshare, for the pid 1 tests) */
 	gboolean running;
 	int status; /* wait status once reaped */
 } Fixture;
@@ -331,6 +332,18 @@ static void fixture_tear_down(Fixture *f, gconstpointer data G_GNUC_UNUSED)
 	}
 	if (dir)
 		g_dir_close(dir);
+	{
+		char *svc = g_build_filename(f->dir, "dbus-1", "services",
+		                             "org.freedesktop.Notifications.service", NULL);
+		char *services = g_path_get_dirname(svc), *dbus1 = g_path_get_dirname(services);
+
+		g_unlink(svc);
+		g_rmdir(services);
+		g_rmdir(dbus1);
+		g_free(svc);
+		g_free(services);
+		g_free(dbus1);
+	}
 	g_rmdir(f->dir);
 	g_free(f->bus_path);
 	g_free(f->dir);
@@ -362,6 +375,10 @@ static gboolean start_init_full(Fixture *f, const char *const *prefix, const cha
 	g_ptr_array_add(argv, init_bin);
 	g_ptr_array_add(argv, (char *)"--bus-socket");
 	g_ptr_array_add(argv, f->bus_path);
+	if (f->notify_forward) {
+		g_ptr_array_add(argv, (char *)"--notify-forward");
+		g_ptr_array_add(argv, (char *)f->notify_forward);
+	}
 	if (cmd) {
 		g_ptr_array_add(argv, (char *)"--");
 		for (; *cmd; cmd++)
@@ -1315,6 +1332,44 @@ static gboolean wait_gone(pid_t pid, int timeout_ms)
 	return TRUE;
 }
 
+/*
+ * --notify-forward: the service file that activates the notification
+ * forwarder appears beside the bus socket when the bus first starts, not at
+ * start-up.
+ */
+static void test_bus_notify_service(Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	char *svc = g_build_filename(f->dir, "dbus-1", "services",
+	                             "org.freedesktop.Notifications.service", NULL);
+	char *text = NULL;
+
+	f->notify_forward = "/run/cloison/notify-forward";
+	if (!have_dbus() || !start_init(f, NULL) || !expect_ready(f)) {
+		g_free(svc);
+		return;
+	}
+	g_assert_false(g_file_test(svc, G_FILE_TEST_EXISTS));
+	g_assert_cmpint(list_names(f), ==, 0);
+	g_assert_true(g_file_get_contents(svc, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==,
+	                "[D-BUS Service]\nName=org.freedesktop.Notifications\n"
+	                "Exec=/run/cloison/notify-forward\n");
+	send_stop(f);
+	g_assert_cmpint(init_exit_code(f, TIMEOUT_MS), ==, 0);
+	assert_no_orphans();
+	g_free(text);
+	g_free(svc);
+}
+
+/* A forwarder path the service file could not hold safely is a usage error. */
+static void test_bus_notify_bad_path(Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	f->notify_forward = "/x y";
+	if (!start_init(f, NULL))
+		return;
+	g_assert_cmpint(init_exit_code(f, TIMEOUT_MS), ==, 125);
+}
+
 static void test_bus_lazy(Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
 	struct stat sb;
@@ -1588,6 +1643,8 @@ int main(int argc, char **argv)
 	}
 	add("/cage-init/malformed/fds-closed", NULL, test_malformed_fds_closed);
 	add("/cage-init/bus/lazy", NULL, test_bus_lazy);
+	add("/cage-init/bus/notify-service", NULL, test_bus_notify_service);
+	add("/cage-init/bus/notify-bad-path", NULL, test_bus_notify_bad_path);
 	add("/cage-init/bus/restart", NULL, test_bus_restart);
 	add("/cage-init/bus/rate-limit", NULL, test_bus_rate_limit);
 	add("/cage-init/pid1/cage-signals", NULL, test_pid1);
