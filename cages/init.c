@@ -556,15 +556,19 @@ static void write_notify_service(void)
 
 	if (!slash)
 		return;
-	n = snprintf(path, sizeof(path), "%.*s/dbus-1", (int)(slash - st.bus_path), st.bus_path);
-	if (n < 0 || (size_t)n + 9 + sizeof(name) > sizeof(path))
+	n = snprintf(path, sizeof(path), "%.*s/dbus-1/services%s", (int)(slash - st.bus_path),
+	             st.bus_path, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
 		return;
+	/* …/dbus-1, then …/dbus-1/services, then the file. */
+	path[n - (int)strlen(name) - 9] = 0;
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		goto fail;
-	strcat(path, "/services");
+	path[n - (int)strlen(name) - 9] = '/';
+	path[n - (int)strlen(name)] = 0;
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		goto fail;
-	strcat(path, name);
+	path[n - (int)strlen(name)] = '/';
 	len = snprintf(text, sizeof(text),
 	               "[D-BUS Service]\nName=org.freedesktop.Notifications\nExec=%s\n",
 	               st.notify_forward);

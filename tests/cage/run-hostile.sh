@@ -505,7 +505,7 @@ run_all() {
 	in_cage alpha capabilities
 	in_cage alpha seccomp-active
 	in_cage alpha hostname alpha
-	in_cage alpha env-leak CLOISON_HOST_CANARY HOST_ONLY CLOISON_CAGE_INIT \
+	in_cage alpha env-leak CLOISON_HOST_CANARY HOST_ONLY CLOISON_CAGE_INIT CLOISON_NOTIFY_FORWARD \
 		-v "${SECRET:-none}" -v "$T"
 	in_cage alpha fd-leak
 	in_cage alpha dev-nodes
@@ -569,7 +569,7 @@ run_all() {
 	check_process_uids
 	in_running beta seccomp-active
 	in_running beta fd-leak
-	in_running beta env-leak CLOISON_HOST_CANARY HOST_ONLY CLOISON_CAGE_INIT \
+	in_running beta env-leak CLOISON_HOST_CANARY HOST_ONLY CLOISON_CAGE_INIT CLOISON_NOTIFY_FORWARD \
 		-v "${SECRET:-none}" -v "$T"
 	in_running beta controlling-tty
 	in_running beta ptrace-attach-init

@@ -384,8 +384,11 @@ static int read_dict(sd_bus_message *m, Dict *d)
 		char type;
 
 		sd_bus_message_read(m, "s", &key);
-		strncat(d->keys, key, sizeof(d->keys) - strlen(d->keys) - 2);
-		strcat(d->keys, " ");
+		{
+			size_t used = strlen(d->keys);
+
+			snprintf(d->keys + used, sizeof(d->keys) - used, "%s ", key);
+		}
 		sd_bus_message_peek_type(m, &type, &contents);
 		if (contents && !strcmp(contents, "s")) {
 			sd_bus_message_read(m, "v", "s", &s);
