@@ -26,9 +26,18 @@ for f in bin/cloison-config bin/cloison-cage libexec/cloison/cloison-cage-init \
 	share/man/man1/cloison-cage.1 share/man/man1/cloison-compositor.1 \
 	share/man/man1/cloison-transferd.1 share/man/man1/cloison-transfer.1 \
 	share/man/man1/cloison-bar.1 libexec/cloison/cloison-bar \
-	bin/cloison-compositor bin/cloison-ctl bin/cloison-transferd bin/cloison-transfer; do
+	bin/cloison-compositor bin/cloison-ctl bin/cloison-transferd bin/cloison-transfer \
+	bin/cloison-notifyd libexec/cloison/cloison-notify-forward \
+	share/man/man1/cloison-notifyd.1; do
 	if [ -f "$root/$f" ]; then ok "installs $f"; else not_ok "installs $f" "missing: $root/$f"; fi
 done
+
+# The forwarder is activated on each cage's own bus, never on the host's.
+if [ -n "$(find "$T/dest" -name '*.service' -path '*dbus-1*')" ]; then
+	not_ok "no D-Bus service file for org.freedesktop.Notifications is installed on the host"
+else
+	ok "no D-Bus service file for org.freedesktop.Notifications is installed on the host"
+fi
 
 if "$root/bin/cloison-config" --check --config "$root/share/cloison/cloison.conf.example" >"$T/out" 2>&1; then
 	ok "installed cloison-config accepts the installed example"

@@ -1236,13 +1236,14 @@ static int do_post(char **argv)
 	r = sd_bus_call_method(core, CL_NOTIFY_BUS_NAME, CL_NOTIFY_PATH, CL_SECURITY_EVENTS_IFACE,
 	                       "Post", &error, &reply, "sssss", argv[1], argv[2], argv[3], argv[4],
 	                       argv[5]);
-	if (r < 0) {
+	if (r < 0)
 		printf("error %s: %s\n", error.name, error.message);
-		return 1;
-	}
-	sd_bus_message_read(reply, "u", &id);
-	printf("%" PRIu32 "\n", id);
-	return 0;
+	else if (sd_bus_message_read(reply, "u", &id) >= 0)
+		printf("%" PRIu32 "\n", id);
+	sd_bus_error_free(&error);
+	sd_bus_message_unref(reply);
+	sd_bus_flush_close_unref(core);
+	return r < 0 ? 1 : 0;
 }
 
 static int do_display(const char *method, char **argv, bool key)
@@ -1255,6 +1256,7 @@ static int do_display(const char *method, char **argv, bool key)
 
 	if (r < 0)
 		printf("error %s\n", err);
+	sd_bus_flush_close_unref(core);
 	return r < 0 ? 1 : 0;
 }
 
