@@ -28,7 +28,9 @@
  *   "level" s (id), "label" s, "colour" s ("#rrggbb"), "app-name" s,
  *   "summary" s, "body" s, "actions" as (key, label, key, label…),
  *   "urgency" y, "expire-timeout" i (ms, 0 = until dismissed), "time" x
- *   (CLOCK_REALTIME µs), and for security events "severity" s, "category" s.
+ *   (CLOCK_REALTIME µs), and for security events "severity" s, "category" s
+ *   and "count" u (identical events posted close together are merged into
+ *   one notification, shown again with the same id and a higher count).
  *   Every string is already sanitised by notifyd (valid UTF-8, no control
  *   characters, capped); the bar still shows them as plain text only.
  *
