@@ -564,6 +564,15 @@ static bool connection_choked(Connection *c)
 	return true;
 }
 
+/* Every call on a cage connection: logged (debug), refused on a dead or choked one. */
+static bool cage_call_ok(Connection *c, sd_bus_message *m)
+{
+	if (c->dead)
+		return false;
+	cl_debug("cage %s: %s", c->cage->config->id, sd_bus_message_get_member(m));
+	return !connection_choked(c);
+}
+
 static int method_cage_notify(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
 	Connection *c = userdata;
@@ -573,7 +582,7 @@ static int method_cage_notify(sd_bus_message *m, void *userdata, sd_bus_error *r
 	Notification *n = NULL;
 	int r;
 
-	if (c->dead || connection_choked(c))
+	if (!cage_call_ok(c, m))
 		return 1;
 	if (!cl_token_bucket_take(&cage->bucket, now_usec(CLOCK_MONOTONIC))) {
 		if (!cage->throttled)
@@ -675,7 +684,7 @@ static int method_cage_close(sd_bus_message *m, void *userdata, sd_bus_error *re
 	uint32_t id;
 	int r;
 
-	if (c->dead || connection_choked(c))
+	if (!cage_call_ok(c, m))
 		return 1;
 	r = sd_bus_message_read(m, "u", &id);
 	if (r < 0)
@@ -722,7 +731,7 @@ static int cage_method_get_capabilities(sd_bus_message *m, void *userdata, sd_bu
 {
 	Connection *c = userdata;
 
-	if (c->dead || connection_choked(c))
+	if (!cage_call_ok(c, m))
 		return 1;
 	return method_get_capabilities(m, userdata, ret_error);
 }
@@ -732,7 +741,7 @@ static int cage_method_get_server_information(sd_bus_message *m, void *userdata,
 {
 	Connection *c = userdata;
 
-	if (c->dead || connection_choked(c))
+	if (!cage_call_ok(c, m))
 		return 1;
 	return method_get_server_information(m, userdata, ret_error);
 }
