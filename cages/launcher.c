@@ -989,6 +989,12 @@ static void handle_init_message(Launcher *l, uint32_t type, const ClInitStatus *
 
 	switch (type) {
 	case CL_INIT_STARTED:
+		/*
+		 * A command's cage: once the command was exec'd, so that posting
+		 * (a fork) never competes with the cold start.
+		 */
+		if (st->id == 0 && !l->session_mode)
+			post_started(l);
 		if (app)
 			cl_debug("cage %s: started “%s” (pid %d in the cage)", l->cage->id, app,
 			         st->value);
@@ -1074,7 +1080,9 @@ static int ctl_read_one(Launcher *l)
 			l->cage_pid = cred.pid;
 			cl_debug("cage %s: init has host pid %ld", l->cage->id, l->cage_pid);
 			write_state(l, "running", NULL);
-			post_started(l);
+			/* A session's cage is started once its init is ready. */
+			if (l->session_mode)
+				post_started(l);
 		}
 		return 1;
 	}
