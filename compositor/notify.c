@@ -279,15 +279,18 @@ static int handle_flush(void *data)
 	return 0;
 }
 
-static void post_event(struct cl_notify *n, const char *severity, const char *category,
-                       const char *cage, const char *summary, const char *body)
+/*
+ * Whether an event of CATEGORY for CAGE is to be posted now (asked before
+ * its text is built: a flood costs a counter, not allocations).
+ */
+static bool admit(struct cl_notify *n, const char *category, const char *cage)
 {
-	if (!cl_event_limit_admit(n->limit, cage, category, now_usec())) {
-		cl_debug("security event %s of cage %s coalesced", category, cage);
-		return;
+	if (cl_event_limit_admit(n->limit, cage, category, now_usec())) {
+		arm_flush(n);
+		return true;
 	}
-	post_now(n, severity, category, cage, summary, body);
-	arm_flush(n);
+	cl_debug("security event %s of cage %s coalesced", category, cage);
+	return false;
 }
 
 /* ---- the events --------------------------------------------------------------------- */
@@ -301,6 +304,8 @@ void cl_notify_protocol_error(struct cl_server *server, struct cl_client *client
 	if (!n || !client || !client->cage || client->event_posted)
 		return;
 	client->event_posted = true;
+	if (!admit(n, CL_EVENT_PROTOCOL_ERROR, client->cage->id))
+		return;
 	/* The message is the compositor's, but may quote what the client sent. */
 	what = cl_log_escape(message ? message : "", ERROR_MESSAGE_MAX);
 	summary = g_strdup_printf(_("Cage %s: a client was disconnected for a protocol error"),
@@ -310,8 +315,7 @@ void cl_notify_protocol_error(struct cl_server *server, struct cl_client *client
 	                         "cages are not affected."),
 	                       client->cage->id, client->cage->level->label,
 	                       interface ? interface : "?", code, what);
-	post_event(n, CL_SEVERITY_WARNING, CL_EVENT_PROTOCOL_ERROR, client->cage->id, summary,
-	           body);
+	post_now(n, CL_SEVERITY_WARNING, CL_EVENT_PROTOCOL_ERROR, client->cage->id, summary, body);
 }
 
 void cl_notify_hidden_global(struct cl_server *server, struct cl_client *client,
@@ -323,13 +327,15 @@ void cl_notify_hidden_global(struct cl_server *server, struct cl_client *client,
 	if (!n || !client || !client->cage || client->event_posted)
 		return;
 	client->event_posted = true;
+	if (!admit(n, CL_EVENT_HIDDEN_PROTOCOL, client->cage->id))
+		return;
 	summary = g_strdup_printf(_("Cage %s tried to use a hidden protocol"), client->cage->id);
 	body = g_strdup_printf(_("A Wayland client of cage %s (level %s) tried to bind %s, a "
 	                         "protocol cages are not offered, by its number. It was refused "
 	                         "and disconnected."),
 	                       client->cage->id, client->cage->level->label, interface);
-	post_event(n, CL_SEVERITY_CRITICAL, CL_EVENT_HIDDEN_PROTOCOL, client->cage->id, summary,
-	           body);
+	post_now(n, CL_SEVERITY_CRITICAL, CL_EVENT_HIDDEN_PROTOCOL, client->cage->id, summary,
+	         body);
 }
 
 void cl_notify_limit(struct cl_server *server, struct cl_client *client, const ClCage *cage,
@@ -343,6 +349,8 @@ void cl_notify_limit(struct cl_server *server, struct cl_client *client, const C
 		return;
 	if (client)
 		client->event_posted = true;
+	if (!admit(n, CL_EVENT_LIMIT, cage->id))
+		return;
 	va_start(ap, fmt);
 	limit = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
@@ -356,7 +364,7 @@ void cl_notify_limit(struct cl_server *server, struct cl_client *client, const C
 		body = g_strdup_printf(_("Cage %s (level %s) went past a limit (%s): its new "
 		                         "connection was refused. Other cages are not affected."),
 		                       cage->id, cage->level->label, limit);
-	post_event(n, CL_SEVERITY_WARNING, CL_EVENT_LIMIT, cage->id, summary, body);
+	post_now(n, CL_SEVERITY_WARNING, CL_EVENT_LIMIT, cage->id, summary, body);
 }
 
 /*
