@@ -171,8 +171,9 @@ static int protocol_error(struct wl_display *display, const struct state *st)
 	struct wl_registry *registry = wl_display_get_registry(display);
 	const struct wl_interface *ei = NULL;
 	struct wl_shm *shm = NULL;
+	struct wl_shm_pool *pool;
 	uint32_t id = 0, code;
-	int fd;
+	int fd, r = 0;
 
 	for (int i = 0; i < st->n_globals && !shm; i++)
 		if (strcmp(st->globals[i].interface, "wl_shm") == 0)
@@ -182,15 +183,20 @@ static int protocol_error(struct wl_display *display, const struct state *st)
 		fprintf(stderr, "cl-test-globals: no wl_shm or no memfd\n");
 		return 2;
 	}
-	wl_shm_create_pool(shm, fd, 0);
+	pool = wl_shm_create_pool(shm, fd, 0);
 	close(fd);
 	if (wl_display_roundtrip(display) >= 0 || wl_display_get_error(display) != EPROTO) {
 		printf("no protocol error\n");
-		return 1;
+		r = 1;
+	} else {
+		code = wl_display_get_protocol_error(display, &ei, &id);
+		printf("protocol-error %u on %s@%u\n", code, ei ? ei->name : "?", id);
 	}
-	code = wl_display_get_protocol_error(display, &ei, &id);
-	printf("protocol-error %u on %s@%u\n", code, ei ? ei->name : "?", id);
-	return 0;
+	/* Proxies only: the connection is dead. */
+	wl_proxy_destroy((struct wl_proxy *)pool);
+	wl_shm_destroy(shm);
+	wl_registry_destroy(registry);
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -236,8 +242,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cl-test-globals: roundtrip failed: %s\n", strerror(errno));
 		return 2;
 	}
-	if (bad_pool)
-		return protocol_error(display, &st);
+	if (bad_pool) {
+		int r = protocol_error(display, &st);
+
+		wl_registry_destroy(registry);
+		wl_display_disconnect(display);
+		for (int i = 0; i < st.n_globals; i++)
+			free(st.globals[i].interface);
+		return r;
+	}
 	for (int i = 0; i < st.n_globals; i++)
 		printf("global %s %u %u\n", st.globals[i].interface, st.globals[i].version,
 		       st.globals[i].name);
