@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "event-limit.h"
 #include "i18n.h"
 #include "init-protocol.h"
 #include "launcher.h"
@@ -29,6 +30,7 @@
 #include "paths.h"
 #include "sandbox.h"
 #include "seccomp-policy.h"
+#include "security-events.h"
 #include "util.h"
 
 #define STOP_GRACE_S     10
@@ -253,6 +255,15 @@ struct Launcher {
 	guint n_clients;     /* exec connections, forwarded or not */
 	guint32 next_id;
 	GMainLoop *loop;
+
+	/* Security events (docs/notify-events.md); core_bus NULL: none. */
+	const char *core_bus; /* $CLOISON_CORE_BUS_ADDRESS */
+	char **command;       /* the main command, or NULL (session mode) */
+	ClEventLimit *events; /* made at the first coalesced event */
+	guint events_source;  /* end of the coalescing window */
+	GPtrArray *posts;     /* queued events: 5 strings each, for cloison-post-event */
+	guint posts_source;   /* the idle that sends them */
+	int post_pidfd;       /* the last cloison-post-event, or -1 */
 };
 
 static void exec_client_free(ExecClient *c)
@@ -280,6 +291,7 @@ static void launcher_init(Launcher *l)
 	        .cage_pid = -1,
 	        .ctl_fd = -1,
 	        .listen_fd = -1,
+	        .post_pidfd = -1,
 	        .next_id = FIRST_CLIENT_ID,
 	};
 }
@@ -294,15 +306,18 @@ static void launcher_init_tables(Launcher *l)
 
 static void launcher_clear(Launcher *l)
 {
-	guint *sources[] = {&l->ctl_source,    &l->listen_source,  &l->child_source,
-	                    &l->kill_source,   &l->sig_sources[0], &l->sig_sources[1],
-	                    &l->sig_sources[2]};
+	guint *sources[] = {&l->ctl_source,     &l->listen_source,  &l->child_source,
+	                    &l->kill_source,    &l->sig_sources[0], &l->sig_sources[1],
+	                    &l->sig_sources[2], &l->events_source,  &l->posts_source};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(sources); i++)
 		if (*sources[i])
 			g_source_remove(*sources[i]);
 	g_clear_pointer(&l->clients, g_hash_table_unref);
 	g_clear_pointer(&l->apps, g_hash_table_unref);
+	g_clear_pointer(&l->events, cl_event_limit_free);
+	g_clear_pointer(&l->posts, g_ptr_array_unref);
+	cl_close(l->post_pidfd);
 	if (l->listen_fd >= 0 && l->cage_run_fd >= 0)
 		unlinkat(l->cage_run_fd, CL_CAGE_CONTROL, 0);
 	cl_close(l->listen_fd);
@@ -338,6 +353,196 @@ static void write_state(Launcher *l, const char *state, const char *reason)
 	r = cl_write_file_atomic_at(l->cage_run_fd, CL_CAGE_STATE, data, len, 0600);
 	if (r < 0)
 		cl_log_errno(LOG_WARNING, r, "cannot record the state of cage %s", l->cage->id);
+}
+
+/* ---- security events ----------------------------------------------------- */
+
+static void handle_poster_exit(GPid pid, gint status, gpointer data)
+{
+	/* Reaped; its pidfd (if kept) still says it ended. */
+}
+
+/*
+ * Send the queued events through one cloison-post-event, not waited for:
+ * the launcher never loads libsystemd and never waits for the bus or
+ * notifyd.  The poster gets the previous one's pidfd and waits for it to
+ * end first, so that events arrive in order.
+ */
+static void posts_send(Launcher *l)
+{
+	const char *path = g_getenv("CLOISON_POST_EVENT");
+	g_autofree char *def = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	bool verbose = cl_log_get_max_level() >= LOG_DEBUG;
+	GSpawnFlags flags = G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+	                    G_SPAWN_STDIN_FROM_DEV_NULL;
+	int source_fds[1] = {l->post_pidfd}, target_fds[1] = {3};
+	GPid pid;
+
+	if (!l->posts || l->posts->len == 0)
+		return;
+	if (!path || !*path)
+		path = def = g_build_filename(CLOISON_LIBEXECDIR, "cloison-post-event", NULL);
+	if (!verbose)
+		flags |= G_SPAWN_STDERR_TO_DEV_NULL;
+	g_ptr_array_add(argv, (char *)path);
+	if (verbose)
+		g_ptr_array_add(argv, (char *)"--verbose");
+	if (l->post_pidfd >= 0) {
+		g_ptr_array_add(argv, (char *)"--after-fd");
+		g_ptr_array_add(argv, (char *)"3");
+	}
+	g_ptr_array_add(argv, (char *)l->core_bus);
+	for (guint i = 0; i < l->posts->len; i++)
+		g_ptr_array_add(argv, g_ptr_array_index(l->posts, i));
+	g_ptr_array_add(argv, NULL);
+	if (!g_spawn_async_with_pipes_and_fds(NULL, (const char *const *)argv->pdata, NULL, flags,
+	                                      NULL, NULL, -1, -1, -1, source_fds, target_fds,
+	                                      l->post_pidfd >= 0 ? 1 : 0, &pid, NULL, NULL, NULL,
+	                                      &error)) {
+		cl_debug("cage %s: %u security events not posted: %s", l->cage->id,
+		         l->posts->len / 5, error->message);
+		g_ptr_array_set_size(l->posts, 0);
+		return;
+	}
+	g_ptr_array_set_size(l->posts, 0);
+	cl_close(l->post_pidfd);
+	/* Our unreaped child: its pid cannot be reused yet. */
+	l->post_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	g_child_watch_add(pid, handle_poster_exit, NULL);
+}
+
+static gboolean handle_posts(gpointer data)
+{
+	Launcher *l = data;
+
+	l->posts_source = 0;
+	posts_send(l);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Queue one security event; sent from an idle callback, or by posts_send()
+ * as the cage ends.  Only ever called once the cage has started.
+ */
+static void post_now(Launcher *l, const char *severity, const char *category, const char *summary,
+                     const char *body)
+{
+	const char *fields[5] = {severity, category, l->cage->id, summary, body};
+
+	if (!l->posts)
+		l->posts = g_ptr_array_new_with_free_func(g_free);
+	for (int i = 0; i < 5; i++)
+		g_ptr_array_add(l->posts, g_strdup(fields[i]));
+	if (!l->posts_source && l->loop && g_main_loop_is_running(l->loop))
+		l->posts_source = g_idle_add(handle_posts, l);
+}
+
+static void post_summary(const char *cage, const char *category, unsigned count, void *userdata)
+{
+	Launcher *l = userdata;
+	g_autofree char *summary = g_strdup_printf(
+	        g_dngettext(GETTEXT_PACKAGE, "%u more process of cage %s killed by seccomp",
+	                    "%u more processes of cage %s killed by seccomp", count),
+	        count, cage);
+	g_autofree char *body = g_strdup_printf(_("Repeated by cage %s within a few seconds: "
+	                                          "repeats are grouped so that a cage cannot "
+	                                          "flood your notifications."),
+	                                        cage);
+
+	post_now(l, CL_SEVERITY_CRITICAL, category, summary, body);
+}
+
+static gboolean handle_events_window(gpointer data);
+
+static void arm_events_window(Launcher *l)
+{
+	uint64_t next = cl_event_limit_next(l->events);
+	gint64 now = g_get_monotonic_time();
+
+	if (l->events_source)
+		g_source_remove(l->events_source);
+	l->events_source = 0;
+	if (next)
+		l->events_source = g_timeout_add(
+		        next <= (uint64_t)now ? 1 : (guint)((next - (uint64_t)now + 999) / 1000),
+		        handle_events_window, l);
+}
+
+static gboolean handle_events_window(gpointer data)
+{
+	Launcher *l = data;
+
+	l->events_source = 0;
+	cl_event_limit_flush(l->events, (uint64_t)g_get_monotonic_time(), post_summary, l);
+	arm_events_window(l);
+	return G_SOURCE_REMOVE;
+}
+
+/* A process of the cage was killed by seccomp: coalesced (a cage can loop). */
+static void post_seccomp(Launcher *l, const char *who)
+{
+	g_autofree char *summary = NULL, *body = NULL;
+
+	if (!l->core_bus)
+		return;
+	if (!l->events)
+		l->events = cl_event_limit_new(0);
+	if (!cl_event_limit_admit(l->events, l->cage->id, CL_EVENT_CAGE_SECCOMP,
+	                          (uint64_t)g_get_monotonic_time())) {
+		cl_debug("cage %s: seccomp event coalesced", l->cage->id);
+		return;
+	}
+	summary = g_strdup_printf(_("Cage %s: a process was killed by seccomp"), l->cage->id);
+	body = g_strdup_printf(_("A process of cage %s (level %s), %s, made a system call the "
+	                         "cage forbids and was killed (SIGSYS)."),
+	                       l->cage->id, l->cage->level->label, who);
+	post_now(l, CL_SEVERITY_CRITICAL, CL_EVENT_CAGE_SECCOMP, summary, body);
+	arm_events_window(l);
+}
+
+static void post_started(Launcher *l)
+{
+	g_autofree char *summary = NULL, *body = NULL, *q = NULL;
+
+	if (!l->core_bus)
+		return;
+	summary = g_strdup_printf(_("Cage %s started"), l->cage->id);
+	if (l->command) {
+		q = cl_log_escape(l->command[0], 256);
+		body = g_strdup_printf(_("Cage %s (level %s) started to run “%s”."), l->cage->id,
+		                       l->cage->level->label, q);
+	} else {
+		body = g_strdup_printf(_("Cage %s (level %s) started with its configured "
+		                         "applications."),
+		                       l->cage->id, l->cage->level->label);
+	}
+	post_now(l, CL_SEVERITY_INFO, CL_EVENT_CAGE_STARTED, summary, body);
+}
+
+/* The cage ended: first what seccomp summaries are owed, then the end. */
+static void post_ended(Launcher *l, bool crashed, const char *reason)
+{
+	g_autofree char *summary = NULL, *body = NULL;
+
+	if (!l->core_bus)
+		return;
+	if (l->events)
+		cl_event_limit_flush(l->events, G_MAXUINT64, post_summary, l);
+	if (crashed) {
+		summary = g_strdup_printf(_("Cage %s crashed"), l->cage->id);
+		body = g_strdup_printf(_("Cage %s (level %s) ended abnormally: %s."), l->cage->id,
+		                       l->cage->level->label, reason);
+		post_now(l, CL_SEVERITY_WARNING, CL_EVENT_CAGE_CRASHED, summary, body);
+		posts_send(l);
+		return;
+	}
+	summary = g_strdup_printf(_("Cage %s stopped"), l->cage->id);
+	body = g_strdup_printf(_("Cage %s (level %s) stopped: %s."), l->cage->id,
+	                       l->cage->level->label, reason);
+	post_now(l, CL_SEVERITY_INFO, CL_EVENT_CAGE_STOPPED, summary, body);
+	posts_send(l);
 }
 
 /* ---- preparing what goes into the cage ------------------------------------ */
@@ -833,6 +1038,12 @@ static void handle_init_message(Launcher *l, uint32_t type, const ClInitStatus *
 
 	switch (type) {
 	case CL_INIT_STARTED:
+		/*
+		 * A command's cage: once the command was exec'd, so that posting
+		 * (a fork) never competes with the cold start.
+		 */
+		if (st->id == 0 && !l->session_mode)
+			post_started(l);
 		if (app)
 			cl_debug("cage %s: started “%s” (pid %d in the cage)", l->cage->id, app,
 			         st->value);
@@ -855,9 +1066,22 @@ static void handle_init_message(Launcher *l, uint32_t type, const ClInitStatus *
 			cl_log(level, "cage %s: “%s” %s", l->cage->id, app, how);
 			g_hash_table_remove(l->apps, GUINT_TO_POINTER(st->id));
 		}
-		if (WIFSIGNALED(st->value) && WTERMSIG(st->value) == SIGSYS)
+		if (WIFSIGNALED(st->value) && WTERMSIG(st->value) == SIGSYS) {
+			g_autofree char *who = NULL, *q = NULL;
+
 			cl_warn("security: a process in cage %s was killed by seccomp",
 			        l->cage->id);
+			if (st->id == 0 && l->command) {
+				q = cl_log_escape(l->command[0], 256);
+				who = g_strdup_printf(_("its main command “%s”"), q);
+			} else if (app) {
+				q = cl_log_escape(app, 256);
+				who = g_strdup_printf(_("the application “%s”"), q);
+			} else {
+				who = g_strdup(_("a command run in it with cloison-cage exec"));
+			}
+			post_seccomp(l, who);
+		}
 		break;
 	}
 	if (st->id >= FIRST_CLIENT_ID)
@@ -905,6 +1129,9 @@ static int ctl_read_one(Launcher *l)
 			l->cage_pid = cred.pid;
 			cl_debug("cage %s: init has host pid %ld", l->cage->id, l->cage_pid);
 			write_state(l, "running", NULL);
+			/* A session's cage is started once its init is ready. */
+			if (l->session_mode)
+				post_started(l);
 		}
 		return 1;
 	}
@@ -1160,6 +1387,11 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 	    !open_init(&l, &error) || !open_forward(&l, &error))
 		goto out;
 	l.session_mode = command == NULL;
+	l.command = command;
+	/* The core bus for security events; unset: none, and no cost. */
+	l.core_bus = g_getenv(CL_CORE_BUS_ENV);
+	if (l.core_bus && !*l.core_bus)
+		l.core_bus = NULL;
 
 	/* Generated /etc files. */
 	passwd = g_strdup_printf("root:x:0:0:root:/root:/usr/sbin/nologin\n"
@@ -1339,6 +1571,7 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 		reason = g_strdup_printf(_("cannot run “%s”: %s"), q, g_strerror(l.main_errno));
 		write_state(&l, "failed", reason);
 		cl_error("cage %s: %s", l.cage->id, reason);
+		post_ended(&l, false, reason);
 		goto out;
 	}
 	if (l.main_exited) {
@@ -1366,9 +1599,11 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 	} else if (l.session_mode ? (l.stopping && result == 0)
 	                          : (l.main_exited && !WIFSIGNALED(l.main_status))) {
 		write_state(&l, "stopped", l.session_mode ? NULL : reason);
+		post_ended(&l, false, l.session_mode ? _("it was asked to stop") : reason);
 	} else {
 		write_state(&l, "crashed", reason);
 		cl_warn("cage %s: %s", l.cage->id, reason);
+		post_ended(&l, true, reason);
 	}
 out:
 	if (error) {

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "paths.h"
 #include "server.h"
@@ -187,11 +188,23 @@ bool cl_global_filter(const struct wl_client *wl_client, const struct wl_global 
 	 * without a tag is being destroyed (or was never ours): cage rules.
 	 */
 	iface = wl_global_get_interface(global);
-	if (!iface || !iface->name)
-		return false;
-	for (size_t i = 0; i < G_N_ELEMENTS(cage_globals); i++)
-		if (strcmp(iface->name, cage_globals[i]) == 0)
-			return true;
+	if (iface && iface->name)
+		for (size_t i = 0; i < G_N_ELEMENTS(cage_globals); i++)
+			if (strcmp(iface->name, cage_globals[i]) == 0) {
+				if (client)
+					client->binding = false;
+				return true;
+			}
+	/*
+	 * libwayland asks us last when a client binds by number a global with
+	 * the right interface and version: a refusal then is that client
+	 * reaching for a hidden protocol (notify.c armed the flag).
+	 */
+	if (client && client->binding) {
+		client->binding = false;
+		cl_notify_hidden_global(client->server, client,
+		                        iface && iface->name ? iface->name : "?");
+	}
 	return false;
 }
 
@@ -247,6 +260,8 @@ static int handle_cage_socket(int fd, uint32_t mask, void *data)
 				cl_warn("cage %s: refusing a connection, it already has %d clients "
 				        "(%u refused so far)",
 				        sock->cage->id, sock->n_clients, sock->n_refused);
+			cl_notify_limit(server, NULL, sock->cage, _("more than %d clients at once"),
+			                CL_MAX_CLIENTS_PER_CAGE);
 			close(cfd);
 			continue;
 		}

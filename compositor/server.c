@@ -645,6 +645,12 @@ struct cl_server *cl_server_create(const struct cl_server_options *opts)
 	/* Before any global exists: cages must never see a privileged one. */
 	wl_display_set_global_filter(server->display, cl_global_filter, server);
 
+	/* Before any client: the protocol logger sees every protocol error. */
+	if (cl_notify_create(server) < 0) {
+		cl_error("cannot set up security events");
+		goto fail;
+	}
+
 	server->sigterm =
 	        wl_event_loop_add_signal(server->loop, SIGTERM, handle_terminate_signal, server);
 	server->sigint =
@@ -790,6 +796,7 @@ void cl_server_destroy(struct cl_server *server)
 		wl_display_destroy_clients(server->display);
 		cl_shell_destroy(server);
 		cl_input_finish(server);
+		cl_notify_destroy(server);
 	}
 	/* The bar's surface is gone with its client; no listener may remain. */
 	wl_list_remove(&server->bar_surface_destroy.link);

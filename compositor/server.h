@@ -16,6 +16,7 @@
  *   coreframe.c the hatched core frame around the bar's trusted dialogs
  *   input.c     keyboard, pointer, secure attention key, synthetic input
  *   ctl.c       the control socket (JSON) used by cloison-ctl
+ *   notify.c    security events to cloison-notifyd on the core bus
  */
 #pragma once
 
@@ -87,6 +88,8 @@ struct cl_client {
 	bool trusted;
 	int n_toplevels;
 	int n_popups;
+	bool binding;      /* notify.c: its wl_registry.bind is being handled */
+	bool event_posted; /* notify.c: its security event is posted (one per client) */
 	struct wl_listener destroy;
 	/*
 	 * libwayland 1.21 runs client destroy listeners before it destroys the
@@ -234,6 +237,7 @@ struct cl_server {
 	struct cl_selection *selection; /* selection.c: selections kept per level */
 	struct cl_bar *bar;             /* clients.c: the trusted bar client (--bar), or NULL */
 	struct cl_shell *shell;         /* shell.c: the zcloison_shell_v1 global */
+	struct cl_notify *notify;       /* notify.c: security events, or NULL (no core bus) */
 	/* The bar's surface (zcloison_shell_v1.set_bar); NULL: fallback strip. */
 	struct wlr_surface *bar_surface;
 	struct wlr_scene_node *bar_node; /* in layer_core */
@@ -294,6 +298,27 @@ bool cl_global_filter(const struct wl_client *client, const struct wl_global *gl
 /* The trusted bar client over a socketpair, restarted with backoff when it dies. */
 int cl_bar_start(struct cl_server *server, const char *command);
 void cl_bar_stop(struct cl_server *server);
+
+/*
+ * notify.c: security events (docs/notify-events.md).  Nothing exists and
+ * nothing is posted unless $CLOISON_CORE_BUS_ADDRESS is set; each call is a
+ * no-op then.  One event per client at most; coalesced per cage and category.
+ */
+int cl_notify_create(struct cl_server *server);
+void cl_notify_destroy(struct cl_server *server);
+/* A cage client is disconnected for a protocol error on INTERFACE. */
+void cl_notify_protocol_error(struct cl_server *server, struct cl_client *client,
+                              const char *interface, uint32_t code, const char *message);
+/* A cage client tried to bind INTERFACE, a global it is not shown. */
+void cl_notify_hidden_global(struct cl_server *server, struct cl_client *client,
+                             const char *interface);
+/*
+ * CAGE hit a limit, said by the translated phrase FMT…: CLIENT is
+ * disconnected for it, or NULL when a new connection of CAGE was refused.
+ * Call it before posting the protocol error that disconnects CLIENT.
+ */
+void cl_notify_limit(struct cl_server *server, struct cl_client *client, const ClCage *cage,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* output.c */
 void cl_output_create(struct cl_server *server, struct wlr_output *wlr_output);

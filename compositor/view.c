@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "server.h"
 
@@ -566,6 +567,9 @@ static void handle_commit(struct wl_listener *listener, void *data)
 	w = xdg->surface->current.width;
 	h = xdg->surface->current.height;
 	if (w > CL_MAX_SURFACE_SIZE || h > CL_MAX_SURFACE_SIZE) {
+		if (view->client)
+			cl_notify_limit(view->server, view->client, view->cage,
+			                _("a window larger than %d pixels"), CL_MAX_SURFACE_SIZE);
 		wl_client_post_implementation_error(wl_resource_get_client(xdg->resource),
 		                                    "surface larger than %d pixels",
 		                                    CL_MAX_SURFACE_SIZE);
@@ -864,6 +868,8 @@ static void create_toplevel(struct cl_server *server, struct wlr_xdg_surface *xd
 	if (client->n_toplevels >= CL_MAX_TOPLEVELS_PER_CLIENT) {
 		cl_warn("client of cage %s: more than %d toplevels, disconnecting it",
 		        client->cage ? client->cage->id : "(core)", CL_MAX_TOPLEVELS_PER_CLIENT);
+		cl_notify_limit(server, client, client->cage, _("more than %d windows"),
+		                CL_MAX_TOPLEVELS_PER_CLIENT);
 		wl_client_post_implementation_error(wl_client, "too many toplevels (limit %d)",
 		                                    CL_MAX_TOPLEVELS_PER_CLIENT);
 		return;
@@ -1080,6 +1086,9 @@ static void popup_handle_commit(struct wl_listener *listener, void *data)
 
 	if (s &&
 	    (s->current.width > CL_MAX_SURFACE_SIZE || s->current.height > CL_MAX_SURFACE_SIZE)) {
+		if (popup->client)
+			cl_notify_limit(popup->server, popup->client, popup->client->cage,
+			                _("a popup larger than %d pixels"), CL_MAX_SURFACE_SIZE);
 		wl_client_post_implementation_error(popup->wl_client, "popup larger than %d pixels",
 		                                    CL_MAX_SURFACE_SIZE);
 		return;
@@ -1136,6 +1145,8 @@ static void create_popup(struct cl_server *server, struct wlr_xdg_surface *xdg,
 	if (client->n_popups >= CL_MAX_POPUPS_PER_CLIENT) {
 		cl_warn("client of cage %s: more than %d popups, disconnecting it",
 		        client->cage ? client->cage->id : "(core)", CL_MAX_POPUPS_PER_CLIENT);
+		cl_notify_limit(client->server, client, client->cage, _("more than %d popups"),
+		                CL_MAX_POPUPS_PER_CLIENT);
 		wl_client_post_implementation_error(wl_client, "too many popups (limit %d)",
 		                                    CL_MAX_POPUPS_PER_CLIENT);
 		return;

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "event-limit.h"
 #include "i18n.h"
 #include "init-protocol.h"
 #include "intake.h"
@@ -42,6 +43,7 @@
 #include "names.h"
 #include "paths.h"
 #include "policy.h"
+#include "security-events.h"
 #include "transferd.h"
 #include "util.h"
 
@@ -116,6 +118,8 @@ struct Request {
 	uint64_t expires; /* CLOCK_REALTIME µs */
 
 	/* The decision, then JOB_LANDING's results. */
+	bool expired;      /* nobody decided in time */
+	bool user_decided; /* denied by the user (not by the policy) */
 	Target *chosen;
 	char *reason;
 	char *landed_name;
@@ -152,6 +156,10 @@ struct ClTransferd {
 	int event_fd;
 	sd_event_source *event_source;
 	sd_event_source *reaper; /* frees connections we closed */
+
+	/* Security events (docs/notify-events.md): what cages can repeat is coalesced. */
+	ClEventLimit *event_limit;
+	sd_event_source *event_flush;
 };
 
 static const sd_bus_vtable cage_vtable[];
@@ -382,6 +390,199 @@ static void emit_core_finished(ClTransferd *d, Request *req, const char *outcome
 		cl_log_errno(LOG_WARNING, r, "cannot emit Finished on the core bus");
 }
 
+/* ---- security events ------------------------------------------------------- */
+
+/* How long a Post may wait for notifyd's reply (it never blocks us). */
+#define POST_TIMEOUT_USEC (5 * 1000000u)
+
+static int handle_post_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	/* notifyd absent or refusing: not our failure, nothing to retry. */
+	if (e)
+		cl_debug("security event not posted: %s", e->message ? e->message : e->name);
+	return 0;
+}
+
+/* Post(severity, category, summary, body, cage) to notifyd, without waiting. */
+static void post_now(ClTransferd *d, const char *severity, const char *category, const char *cage,
+                     const char *summary, const char *body)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	int r;
+
+	r = sd_bus_message_new_method_call(d->core, &m, CL_NOTIFY_BUS_NAME, CL_NOTIFY_PATH,
+	                                   CL_SECURITY_EVENTS_IFACE, "Post");
+	if (r >= 0)
+		r = sd_bus_message_set_auto_start(m, 0);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "sssss", severity, category, summary, body, cage);
+	if (r >= 0)
+		r = sd_bus_call_async(d->core, NULL, m, handle_post_reply, NULL, POST_TIMEOUT_USEC);
+	if (r < 0)
+		cl_log_errno(LOG_DEBUG, r, "cannot post the security event %s", category);
+}
+
+static int handle_event_flush(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void arm_event_flush(ClTransferd *d)
+{
+	uint64_t next = cl_event_limit_next(d->event_limit);
+	int r;
+
+	if (next == 0) {
+		if (d->event_flush)
+			sd_event_source_set_enabled(d->event_flush, SD_EVENT_OFF);
+		return;
+	}
+	if (!d->event_flush) {
+		r = sd_event_add_time(d->event, &d->event_flush, CLOCK_MONOTONIC, next, 0,
+		                      handle_event_flush, d);
+		if (r < 0)
+			cl_log_errno(LOG_WARNING, r, "cannot arm the security event timer");
+		return;
+	}
+	sd_event_source_set_time(d->event_flush, next);
+	sd_event_source_set_enabled(d->event_flush, SD_EVENT_ONESHOT);
+}
+
+static void post_summary(const char *cage, const char *category, unsigned count, void *userdata)
+{
+	ClTransferd *d = userdata;
+	g_autofree char *summary = NULL;
+	g_autofree char *body = g_strdup_printf(_("Repeated by cage %s within a few seconds: "
+	                                          "repeats are grouped so that a cage cannot "
+	                                          "flood your notifications."),
+	                                        cage);
+
+	if (strcmp(category, CL_EVENT_TRANSFER_REQUESTED) == 0)
+		summary = g_strdup_printf(
+		        g_dngettext(GETTEXT_PACKAGE, "%u more transfer requested by cage %s",
+		                    "%u more transfers requested by cage %s", count),
+		        count, cage);
+	else if (strcmp(category, CL_EVENT_TRANSFER_DENIED) == 0)
+		summary = g_strdup_printf(
+		        g_dngettext(GETTEXT_PACKAGE, "%u more transfer denied from cage %s",
+		                    "%u more transfers denied from cage %s", count),
+		        count, cage);
+	else if (strcmp(category, CL_EVENT_TRANSFER_EXPIRED) == 0)
+		summary = g_strdup_printf(
+		        g_dngettext(GETTEXT_PACKAGE, "%u more transfer expired from cage %s",
+		                    "%u more transfers expired from cage %s", count),
+		        count, cage);
+	else
+		summary = g_strdup_printf(
+		        g_dngettext(GETTEXT_PACKAGE, "%u more transfer failed from cage %s",
+		                    "%u more transfers failed from cage %s", count),
+		        count, cage);
+	post_now(d, CL_SEVERITY_WARNING, category, cage, summary, body);
+}
+
+static int handle_event_flush(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	ClTransferd *d = userdata;
+
+	cl_event_limit_flush(d->event_limit, now_usec(CLOCK_MONOTONIC), post_summary, d);
+	arm_event_flush(d);
+	return 0;
+}
+
+/* Through the coalescing of what a cage can repeat on its own. */
+static void post_event(ClTransferd *d, const char *severity, const char *category, const char *cage,
+                       const char *summary, const char *body)
+{
+	if (!cl_event_limit_admit(d->event_limit, cage, category, now_usec(CLOCK_MONOTONIC))) {
+		cl_debug("security event %s of cage %s coalesced", category, cage);
+		return;
+	}
+	post_now(d, severity, category, cage, summary, body);
+	arm_event_flush(d);
+}
+
+/* “NAME” (SIZE), or “NAME” while the size is not known. */
+static char *request_document(const Request *req)
+{
+	g_autofree char *size = NULL;
+
+	if (req->state == STATE_QUEUED || !req->mime_type)
+		return g_strdup_printf(_("“%s”"), req->name);
+	size = g_format_size(req->snap.size);
+	return g_strdup_printf(_("“%s” (%s)"), req->name, size);
+}
+
+/* "cage B" when the target is known, else "another cage". */
+static char *request_target(const Request *req)
+{
+	const ClCage *t = req->chosen ? req->chosen->cage : req->requested;
+
+	if (t)
+		return g_strdup_printf(_("cage %s (level %s)"), t->id, t->level->label);
+	return g_strdup(_("another cage"));
+}
+
+/*
+ * The security event of a request at CATEGORY; DETAIL says why (denied,
+ * failed).  Approvals and denials by the user are posted as they are; what
+ * a cage can cause alone, in a loop, is coalesced per cage.
+ */
+static void post_request_event(Request *req, const char *category, const char *detail)
+{
+	ClTransferd *d = req->d;
+	const ClCage *src = req->cage->config;
+	g_autofree char *doc = request_document(req);
+	g_autofree char *target = request_target(req);
+	g_autofree char *summary = NULL, *body = NULL;
+	const char *severity = CL_SEVERITY_INFO;
+
+	if (strcmp(category, CL_EVENT_TRANSFER_REQUESTED) == 0) {
+		summary = g_strdup_printf(_("Transfer requested by cage %s"), src->id);
+		body = g_strdup_printf(_("Cage %s (level %s) asks to send %s, of type %s, to %s. "
+		                         "Nothing moves until you decide."),
+		                       src->id, src->level->label, doc, req->mime_type, target);
+		post_event(d, severity, category, src->id, summary, body);
+		return;
+	}
+	if (strcmp(category, CL_EVENT_TRANSFER_APPROVED) == 0) {
+		summary = g_strdup_printf(_("Transfer approved from cage %s to cage %s"), src->id,
+		                          req->chosen->cage->id);
+		if (req->reason)
+			body = g_strdup_printf(_("You approved sending %s from cage %s (level %s) "
+			                         "to %s. Reason given: %s"),
+			                       doc, src->id, src->level->label, target,
+			                       req->reason);
+		else
+			body = g_strdup_printf(_("You approved sending %s from cage %s (level %s) "
+			                         "to %s."),
+			                       doc, src->id, src->level->label, target);
+		post_now(d, severity, category, src->id, summary, body);
+		return;
+	}
+	if (strcmp(category, CL_EVENT_TRANSFER_EXPIRED) == 0) {
+		summary = g_strdup_printf(_("Transfer expired from cage %s"), src->id);
+		body = g_strdup_printf(_("Nobody decided in time on sending %s from cage %s to %s: "
+		                         "it was not transferred."),
+		                       doc, src->id, target);
+		post_event(d, severity, category, src->id, summary, body);
+		return;
+	}
+	if (strcmp(category, CL_EVENT_TRANSFER_DENIED) == 0) {
+		summary = g_strdup_printf(_("Transfer denied from cage %s"), src->id);
+		body = g_strdup_printf(_("Sending %s from cage %s to %s was refused: %s"), doc,
+		                       src->id, target, detail);
+		if (req->user_decided) {
+			post_now(d, severity, category, src->id, summary, body);
+			return;
+		}
+		post_event(d, CL_SEVERITY_WARNING, category, src->id, summary, body);
+		return;
+	}
+	summary = g_strdup_printf(_("Transfer failed from cage %s"), src->id);
+	body = g_strdup_printf(_("Sending %s from cage %s to %s failed: %s"), doc, src->id, target,
+	                       detail);
+	post_event(d, CL_SEVERITY_WARNING, CL_EVENT_TRANSFER_FAILED, src->id, summary, body);
+}
+
 /* ---- requests -------------------------------------------------------------- */
 
 static void target_free(Target *t)
@@ -486,6 +687,12 @@ static void finish(Request *req, const char *result, const char *detail)
 
 	emit_to_cage(cage, "Finished", "sss", req->id, result, detail);
 	emit_core_finished(d, req, result, detail);
+	if (strcmp(result, "denied") == 0)
+		post_request_event(
+		        req, req->expired ? CL_EVENT_TRANSFER_EXPIRED : CL_EVENT_TRANSFER_DENIED,
+		        detail);
+	else if (strcmp(result, "failed") == 0)
+		post_request_event(req, CL_EVENT_TRANSFER_FAILED, detail);
 	if (strcmp(result, "delivered") == 0 && req->landed_name) {
 		Cage *target = NULL;
 
@@ -546,6 +753,7 @@ static int handle_expiry(sd_event_source *s, uint64_t usec, void *userdata)
 		finish(req, "failed", _("the request expired"));
 		return 0;
 	}
+	req->expired = true;
 	finish(req, "denied", _("the request expired: nobody decided in time"));
 	return 0;
 }
@@ -654,6 +862,7 @@ static void intake_done(Request *req)
 	r = emit_prompt(req);
 	if (r < 0)
 		cl_log_errno(LOG_WARNING, r, "cannot emit PromptRequested for %s", req->id);
+	post_request_event(req, CL_EVENT_TRANSFER_REQUESTED, NULL);
 }
 
 static const char *intake_failure_result(Request *req, const char **decision, char **msg)
@@ -1301,9 +1510,11 @@ static int method_decide(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 		        req->reason ? g_strdup_printf(_("denied by the user: %s"), req->reason)
 		                    : g_strdup(_("denied by the user"));
 
+		req->user_decided = true;
 		finish(req, "denied", msg);
 		return r;
 	}
+	post_request_event(req, CL_EVENT_TRANSFER_APPROVED, NULL);
 	req->state = STATE_WAITING;
 	g_queue_push_tail(&d->landings, req);
 	schedule(d);
@@ -1468,6 +1679,7 @@ ClTransferd *cl_transferd_new(sd_event *event, const ClTransferdOptions *options
 	d->jobs = g_async_queue_new();
 	d->done = g_async_queue_new();
 	g_queue_init(&d->landings);
+	d->event_limit = cl_event_limit_new(0);
 	if (sd_id128_randomize(&d->server_id) < 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "sd_id128_randomize");
 		return NULL;
@@ -1586,6 +1798,8 @@ void cl_transferd_free(ClTransferd *d)
 	g_queue_clear(&d->landings);
 	g_ptr_array_unref(d->cages);
 
+	sd_event_source_disable_unref(d->event_flush);
+	cl_event_limit_free(d->event_limit);
 	sd_bus_slot_unref(d->core_slot);
 	if (d->core) {
 		sd_bus_detach_event(d->core);

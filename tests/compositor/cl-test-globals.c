@@ -2,7 +2,7 @@
 /*
  * cl-test-globals: what can a client see and bind?
  *
- *   cl-test-globals [--expect-hidden] [--max N] [--partial-message]
+ *   cl-test-globals [--expect-hidden] [--max N] [--partial-message] [--protocol-error]
  *
  * 1. Lists every global advertised to it: "global INTERFACE VERSION NAME".
  * 2. For each privileged interface it knows (layer shell, screencopy, data
@@ -20,6 +20,9 @@
  * exits 0 once everything was listed.  2: cannot connect.
  * --partial-message: instead, write half a Wayland request and exit (a
  * client that dies mid-message).
+ * --protocol-error: instead, bind wl_shm and ask for a pool of size 0 (a
+ * protocol error); prints "protocol-error CODE on INTERFACE@ID" and exits 0
+ * once the compositor refused it, 1 if it did not.
  */
 #include <errno.h>
 #include <poll.h>
@@ -28,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <wayland-client.h>
 
@@ -161,12 +165,46 @@ static int partial_message(void)
 	_exit(0);
 }
 
+/* wl_shm.create_pool with size 0: the compositor must end the connection. */
+static int protocol_error(struct wl_display *display, const struct state *st)
+{
+	struct wl_registry *registry = wl_display_get_registry(display);
+	const struct wl_interface *ei = NULL;
+	struct wl_shm *shm = NULL;
+	struct wl_shm_pool *pool;
+	uint32_t id = 0, code;
+	int fd, r = 0;
+
+	for (int i = 0; i < st->n_globals && !shm; i++)
+		if (strcmp(st->globals[i].interface, "wl_shm") == 0)
+			shm = wl_registry_bind(registry, st->globals[i].name, &wl_shm_interface, 1);
+	fd = memfd_create("cl-test-globals", MFD_CLOEXEC);
+	if (!shm || fd < 0) {
+		fprintf(stderr, "cl-test-globals: no wl_shm or no memfd\n");
+		return 2;
+	}
+	pool = wl_shm_create_pool(shm, fd, 0);
+	close(fd);
+	if (wl_display_roundtrip(display) >= 0 || wl_display_get_error(display) != EPROTO) {
+		printf("no protocol error\n");
+		r = 1;
+	} else {
+		code = wl_display_get_protocol_error(display, &ei, &id);
+		printf("protocol-error %u on %s@%u\n", code, ei ? ei->name : "?", id);
+	}
+	/* Proxies only: the connection is dead. */
+	wl_proxy_destroy((struct wl_proxy *)pool);
+	wl_shm_destroy(shm);
+	wl_registry_destroy(registry);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct state st = {0};
 	struct wl_display *display;
 	struct wl_registry *registry;
-	bool expect_hidden = false;
+	bool expect_hidden = false, bad_pool = false;
 	long max = 64;
 	int bad = 0, guesses = 0;
 
@@ -176,6 +214,8 @@ int main(int argc, char **argv)
 			expect_hidden = true;
 		} else if (strcmp(argv[i], "--partial-message") == 0) {
 			return partial_message();
+		} else if (strcmp(argv[i], "--protocol-error") == 0) {
+			bad_pool = true;
 		} else if (strcmp(argv[i], "--max") == 0 && i + 1 < argc) {
 			char *end;
 
@@ -186,7 +226,7 @@ int main(int argc, char **argv)
 			}
 		} else {
 			fprintf(stderr, "usage: cl-test-globals [--expect-hidden] [--max N] "
-			                "[--partial-message]\n");
+			                "[--partial-message] [--protocol-error]\n");
 			return 2;
 		}
 	}
@@ -201,6 +241,15 @@ int main(int argc, char **argv)
 	if (wl_display_roundtrip(display) < 0) {
 		fprintf(stderr, "cl-test-globals: roundtrip failed: %s\n", strerror(errno));
 		return 2;
+	}
+	if (bad_pool) {
+		int r = protocol_error(display, &st);
+
+		wl_registry_destroy(registry);
+		wl_display_disconnect(display);
+		for (int i = 0; i < st.n_globals; i++)
+			free(st.globals[i].interface);
+		return r;
 	}
 	for (int i = 0; i < st.n_globals; i++)
 		printf("global %s %u %u\n", st.globals[i].interface, st.globals[i].version,

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # TAP test: the transfer broker end to end.
 #
-#   run-transfer.sh TRANSFERD CLI CLOISON_CAGE CAGE_INIT AGENT CLIENT CTL
+#   run-transfer.sh TRANSFERD CLI CLOISON_CAGE CAGE_INIT AGENT CLIENT CTL RECORDER
 #
 # A private dbus-daemon is the core bus; a real cloison-transferd serves the
 # cages' transfer sockets; cl-test-agent answers the prompts on the core bus
@@ -12,6 +12,10 @@
 # hostile clients (flood, malformed D-Bus) and the kill -9 loop talk to a
 # cage's socket directly from the host: the socket is the cage's identity.
 # Placeholder listeners stand for the compositor's and notifyd's sockets.
+# cl-test-event-recorder owns org.cloison.Notify1 on the core bus in place of
+# cloison-notifyd: the broker's security events (requested, approved, denied
+# by the user or the policy, failed, expired, coalesced repeats) are checked
+# as the real triggers happen.
 #
 # When cages cannot run here, every test is skipped, or fails under
 # CLOISON_TESTS_MUST_RUN=1.  Everything started is stopped by pid.
@@ -27,6 +31,7 @@ CAGE_INIT=${4:-}
 AGENT=${5:-}
 CLIENT=${6:-}
 CTL=${7:-}
+RECORDER=${8:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 LISTEN=$HERE/../cage/listen.py
 MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
@@ -43,11 +48,13 @@ LISTENER_PID=
 DBUS_PID=
 LISTEN_BETA_PID=
 FLOOD_PID=
+RECORDER_PID=
 TMPFS=
 
 cleanup() {
 	# shellcheck disable=SC2086
-	stop_pids $FLOOD_PID $LISTEN_BETA_PID $BROKER_PID $AGENT_PID $LISTENER_PID $DBUS_PID
+	stop_pids $FLOOD_PID $LISTEN_BETA_PID $BROKER_PID $AGENT_PID $RECORDER_PID $LISTENER_PID \
+		$DBUS_PID
 	if [ -n "$TMPFS" ]; then
 		umount "$TMPFS" 2>/dev/null
 	fi
@@ -95,7 +102,8 @@ command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout -k 5 120"
 
 # --- prerequisites -----------------------------------------------------------
 
-cage_prereqs "$TRANSFERD" "$CLI" "$CAGE_BIN" "$CAGE_INIT" "$AGENT" "$CLIENT" "$CTL" || skip_all
+cage_prereqs "$TRANSFERD" "$CLI" "$CAGE_BIN" "$CAGE_INIT" "$AGENT" "$CLIENT" "$CTL" "$RECORDER" ||
+	skip_all
 if ! command -v dbus-daemon >/dev/null 2>&1; then
 	skip_reason="dbus-daemon is not installed (tools/install-deps)"
 	skip_all
@@ -247,6 +255,16 @@ wait_file "$T/agent-ready" || {
 	exit 1
 }
 
+# Security events: the recorder in place of cloison-notifyd.
+"$RECORDER" --bus "$BUS" --ready "$T/recorder-ready" >"$T/events.log" 2>"$T/recorder.err" &
+RECORDER_PID=$!
+wait_file "$T/recorder-ready" || {
+	diag "cl-test-event-recorder did not start:" "$(cat "$T/recorder.err")"
+	echo "1..1"
+	echo "not ok 1 - the event recorder starts"
+	exit 1
+}
+
 # Signals to beta's connections (Received) from the host side.
 "$CLIENT" listen "$RUN/cloison/cages/beta/transfer" "$T/beta-ready" >"$T/beta-signals.log" 2>&1 &
 LISTEN_BETA_PID=$!
@@ -310,6 +328,21 @@ prompted() {
 
 incoming_count() {
 	find "$1/Incoming" -type f 2>/dev/null | wc -l
+}
+
+# event SEVERITY CATEGORY CAGE TEXT: the recorder saw a Post with these
+# fields whose summary or body contains TEXT (waits up to 5 s).
+event() {
+	i=0
+	while [ $i -lt 50 ]; do
+		awk -F'\t' -v s="$1" -v c="$2" -v g="$3" -v t="$4" \
+			'$1 == "post" && $2 == s && $3 == c && $4 == g && index($5 "\t" $6, t) { f = 1 }
+			END { exit !f }' "$T/events.log" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	diag "no $1 $2 event of cage $3 mentioning '$4'; events so far:" "$(tail -n 20 "$T/events.log")"
+	return 1
 }
 
 IDS=""
@@ -388,6 +421,15 @@ check "cloison-transfer --targets lists what the policy allows (id, label, colou
 in_cage sigma --targets
 check "a cage whose only rules deny has no targets" test $rc -eq 0 -a ! -s "$T/out"
 
+ev_delivered() {
+	event info transfer.requested alpha "“report.txt” (" &&
+		event info transfer.requested alpha "of type text/plain, to cage beta" &&
+		event info transfer.approved alpha "sending “report.txt” (" &&
+		event info transfer.approved alpha "to cage beta"
+}
+check "security events: transfer requested (document, size, type, target), then approved" \
+	ev_delivered
+
 # --- denied -------------------------------------------------------------------------
 
 printf 'deny me\n' >"$A/deny-me.txt"
@@ -399,6 +441,8 @@ else
 	not_ok "denied by the user: exit 1, nothing lands"
 	show
 fi
+check "security event: transfer denied by the user, naming the document and the target" \
+	event info transfer.denied alpha "“deny-me.txt” ($(wc -c <"$A/deny-me.txt") bytes) from cage alpha to cage beta (level High) was refused: denied by the user"
 
 # A PNG: image/png is allowed by no rule from low.
 printf '\211PNG\r\n\032\n\000\000\000\rIHDR\000\000\000\001\000\000\000\001\010\006\000\000\000\037\025\304\211' >"$A/picture.txt"
@@ -411,6 +455,8 @@ else
 	not_ok "policy: a type the rule does not allow (PNG named .txt) is denied without a prompt"
 	show
 fi
+check "security event: transfer denied by the policy (a warning), naming the document and why" \
+	event warning transfer.denied alpha "“picture.txt” ($(wc -c <"$A/picture.txt") bytes) from cage alpha to cage alpha2 (level Low) was refused: denied by policy"
 
 head -c 2000000 /dev/zero | tr '\0' 'a' >"$A/big.txt"
 in_cage alpha --wait --to alpha2 big.txt
@@ -434,6 +480,8 @@ else
 	not_ok "policy: a deny rule is denied without a prompt"
 	show
 fi
+check "security event: a cage whose rules all deny: denied by the policy at once" \
+	event warning transfer.denied sigma "“secret.txt” from cage sigma to cage alpha (level Low) was refused: denied by policy"
 
 in_cage alpha --wait --to sigma report.txt
 ID=$(id_of report.txt)
@@ -482,6 +530,8 @@ for p in l1/d2/d3/file.txt d1/l2/d3/file.txt d1/d2/l3/file.txt d1/d2/d3/l4 outsi
 		show
 	fi
 done
+check "security event: transfer failed (a warning), naming the document and why" \
+	event warning transfer.failed alpha "from cage alpha to cage beta (level High) failed: "
 in_cage alpha --wait --to beta d1/d2/d3/file.txt
 remember "$(id_of d1/d2/d3/file.txt)"
 check "the same file through real directories is delivered" test $rc -eq 0
@@ -642,6 +692,8 @@ else
 	not_ok "expiry: an unanswered prompt is denied after transfer-expiry"
 	show
 fi
+check "security event: transfer expired, naming the document and the target" \
+	event info transfer.expired alpha "Nobody decided in time on sending “ignore-expire.txt” ($(wc -c <"$A/ignore-expire.txt") bytes) from cage alpha to cage beta (level High)"
 
 printf 'cancel me\n' >"$A/ignore-cancel.txt"
 in_cage alpha --to beta ignore-cancel.txt
@@ -951,6 +1003,19 @@ if start_broker; then
 else
 	not_ok "the broker restarts for the core-bus test"
 fi
+
+# Repeats a cage causes alone are coalesced: one event, then "N more" per window.
+ev_coalesced() {
+	failed_posts=$(awk -F'\t' '$1 == "post" && $3 == "transfer.failed" && $4 == "alpha"' \
+		"$T/events.log" | wc -l)
+	failures=$(grep -c '"source_cage":"alpha".*"result":"failed"' "$AUDIT")
+	MSG="$failures failures of alpha audited, $failed_posts events posted"
+	event warning transfer.failed alpha "more transfers failed from cage alpha" &&
+		[ "$failed_posts" -lt "$failures" ] &&
+		! grep -q '^refused' "$T/events.log"
+}
+check "security events: repeats coalesced per cage and category (\"N more\"), none refused" \
+	ev_coalesced
 
 if [ -s "$T/broker.log" ] && grep -q "Sanitizer\|runtime error" "$T/broker.log"; then
 	not_ok "the broker's log has sanitizer reports"
