@@ -833,7 +833,7 @@ static void parse_args(struct app *app, int argc, char **argv)
 		} else if (strcmp(a, "--shell-version") == 0 && v) {
 			if (strcmp(v, "1") && strcmp(v, "2"))
 				die("--shell-version: 1 or 2");
-			app->shell_version = (uint32_t)atoi(v);
+			app->shell_version = v[0] == '1' ? 1 : 2;
 			i++;
 		} else {
 			die("usage: cl-test-bar --out FILE [--commands FIFO] "
