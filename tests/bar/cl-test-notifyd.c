@@ -6,7 +6,10 @@
  * bar can be driven under the headless compositor without the real
  * notifyd.  Test only: it trusts its commands.
  *
- *   cl-test-notifyd --out FILE [--bus ADDRESS] [--commands FIFO]
+ *   cl-test-notifyd --out FILE [--bus ADDRESS] [--commands FIFO] [--preload DICT]...
+ *
+ * --preload opens a notification before the name is owned (what a
+ * restarted notifyd would still hold).
  *
  * Commands (one per line, on the FIFO or else on stdin); DICT is a
  * notification dictionary in GVariant text format, e.g.
@@ -271,6 +274,7 @@ int main(int argc, char **argv)
 	g_autoptr(GDBusNodeInfo) info = NULL;
 	int fd = STDIN_FILENO;
 	guint owner;
+	g_autoptr(GPtrArray) preload = g_ptr_array_new();
 
 	s.address = g_getenv("DBUS_SESSION_BUS_ADDRESS");
 	for (int i = 1; i < argc; i++) {
@@ -280,9 +284,11 @@ int main(int argc, char **argv)
 			s.address = argv[++i];
 		else if (strcmp(argv[i], "--commands") == 0 && i + 1 < argc)
 			commands = argv[++i];
+		else if (strcmp(argv[i], "--preload") == 0 && i + 1 < argc)
+			g_ptr_array_add(preload, argv[++i]);
 		else {
 			fprintf(stderr, "usage: cl-test-notifyd --out FILE [--bus ADDRESS] "
-			                "[--commands FIFO]\n");
+			                "[--commands FIFO] [--preload DICT]...\n");
 			return 2;
 		}
 	}
@@ -328,6 +334,12 @@ int main(int argc, char **argv)
 	                                                &vtable, &s, NULL, &error)) {
 		fprintf(stderr, "cl-test-notifyd: %s\n", error->message);
 		return 2;
+	}
+	for (guint i = 0; i < preload->len; i++) {
+		g_autofree char *line =
+		        g_strconcat("preload ", (char *)g_ptr_array_index(preload, i), NULL);
+
+		run_command(&s, line);
 	}
 	owner = g_bus_own_name_on_connection(s.bus, CL_NOTIFY_BUS_NAME,
 	                                     G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE, handle_acquired,

@@ -22,7 +22,8 @@
 # a fullscreen cage window stays below the popups; kill -9 of the bar:
 # the restarted bar lists the popups again; the counter opens the history
 # (a trusted dialog) and calls MarkSeen; the secure-attention menu reaches
-# the counter with the keyboard.  Missing programs or fonts skip, or fail
+# the counter with the keyboard; notifyd stopped: its popups go; restarted:
+# the bar lists what it still holds.  Missing programs or fonts skip, or fail
 # under CLOISON_TESTS_MUST_RUN=1.  Everything started is stopped by pid.
 set -u
 
@@ -438,11 +439,12 @@ G3="$PX $PY $PW $PH"
 
 # --- at most three shown; Closed; a forged signal ------------------------------------------
 
-notifyd "show $(note 4 core 1700000180 "'app-name': <'cloison-session'>, 'summary': <'Core four'>")"
-notifyd "show $(note 5 core 1700000240 "'app-name': <'cloison-session'>, 'summary': <'Core five'>")"
+# Two more of the shapes of 2 and 1: the three shown are as high as before,
+# plus one line of text (a fourth popup would add 40 px or more).
+notifyd "show $(note 4 security 1700000180 "'cage': <'beta'>, 'severity': <'critical'>, 'category': <'transfer.denied'>, 'summary': <'Transfer denied'>, 'body': <'minutes.txt from beta to alpha was denied.'>")"
+notifyd "show $(note 5 cage 1700000240 "$(cage_low), 'app-name': <'Mail'>, 'summary': <'Lunch with Ann'>, 'body': <'Noon at the <b>usual</b> place & bring the report.'>, 'actions': <['reply', 'Reply', 'later', 'Later']>")"
 sleep 1
 popups
-# The same three popups and one line of text more (a fourth would add 40 px or more).
 set -- $G3
 grown=$((PH - $4))
 if [ "$grown" -ge 10 ] && [ "$grown" -lt 40 ]; then
@@ -501,7 +503,7 @@ else
 fi
 wait_for 30 focused_is "Alpha notes"
 settle
-check "reference: the notification area alone, 1 security alert unread" reference notify-unread
+check "reference: the notification area alone, 2 security alerts unread" reference notify-unread
 
 # --- covering, restart ------------------------------------------------------------------------
 
@@ -531,6 +533,7 @@ fi
 
 ctl focus "$ALPHA" >/dev/null
 notifyd "history $(note 7 security 1699990000 "'severity': <'info'>, 'category': <'cage.started'>, 'cage': <'alpha'>, 'summary': <'Cage alpha started'>")"
+notifyd "history $(note 12 core 1699995000 "'app-name': <'cloison-session'>, 'summary': <'Session started'>, 'body': <'Two cages configured.'>")"
 shot before-history
 # The notification area: its amber face, right of the middle of the bar.
 # shellcheck disable=SC2046 # a list of points
@@ -576,6 +579,42 @@ else
 fi
 ctl input key Escape >/dev/null
 wait_for 50 no_window "title=Cloison — notification history"
+
+# --- notifyd restarts ---------------------------------------------------------------------------
+
+amber() { # amber NAME: the notification area shows an unread count
+	shot "$1" && [ "$(count_same "$T/$1.png" "$UNREAD" 900 0 1200 "$STRIP")" -gt 200 ]
+}
+
+notifyd "show $(note 10 security 1700000400 "'severity': <'info'>, 'category': <'cage.stopped'>, 'cage': <'alpha'>, 'summary': <'Cage alpha stopped'>")"
+was_amber=no
+wait_for 50 amber unread-again && was_amber=yes
+stop_pids $NOTIFYD_PID
+NOTIFYD_PID=
+if wait_for 50 no_window role=notification; then
+	ok "notifyd gone: its popups go"
+else
+	not_ok "notifyd gone: its popups go"
+	dump
+fi
+if [ $was_amber = yes ] && shot gone &&
+	[ "$(count_same "$T/gone.png" "$UNREAD" 900 0 1200 "$STRIP")" = 0 ]; then
+	ok "notifyd gone: the notification area drops its count (was amber, now grey)"
+else
+	not_ok "notifyd gone: the notification area drops its count (was amber, now grey)"
+fi
+lists=$(grep -c '^call List$' "$T/notifyd.out")
+"$NOTIFYD" --out "$T/notifyd.out" --commands "$T/notifyd.cmd" \
+	--preload "$(note 6 cage 1700000360 "$(cage_low), 'app-name': <'Editor'>, 'summary': <'Document saved'>")" \
+	2>>"$T/notifyd.err" &
+NOTIFYD_PID=$!
+if wait_for 100 recorded '^ready$' 2 && wait_for 100 recorded '^call List$' $((lists + 1)) &&
+	wait_for 100 has_window role=notification; then
+	ok "notifyd restarted: the bar calls List() and shows what it still holds"
+else
+	not_ok "notifyd restarted: the bar calls List() and shows what it still holds"
+	dump
+fi
 
 # --- French -----------------------------------------------------------------------------------
 
