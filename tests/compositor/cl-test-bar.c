@@ -42,6 +42,8 @@
  *                                from 1, --notification first)
  *   notification-big W H RRGGBB  one that draws W x H whatever it is told
  *   close-notification N   destroy notification toplevel N
+ *   notification-requests N  notification toplevel N asks to be maximised,
+ *                          fullscreen, moved and resized (all ignored)
  *   release                release_focus
  *   focus-window ID        focus_window
  *   bar-draw W H           draw the bar W x H, whatever it was told
@@ -703,6 +705,17 @@ static void run_command(struct app *app, char *line)
 		free(app->notifications[n - 1]);
 		app->notifications[n - 1] = NULL;
 		say(app, "closed notification %d", n);
+	} else if (sscanf(line, "notification-requests %d", &n) == 1 && n >= 1 &&
+	           n <= app->n_notifications && app->notifications[n - 1]) {
+		struct xdg_toplevel *t = app->notifications[n - 1]->xdg_toplevel;
+
+		xdg_toplevel_set_maximized(t);
+		xdg_toplevel_set_fullscreen(t, NULL);
+		if (app->seat) {
+			xdg_toplevel_move(t, app->seat, 0);
+			xdg_toplevel_resize(t, app->seat, 0, XDG_TOPLEVEL_RESIZE_EDGE_BOTTOM_LEFT);
+		}
+		say(app, "sent notification-requests %d", n);
 	} else if (strcmp(line, "release") == 0) {
 		zcloison_shell_v1_release_focus(app->shell);
 	} else if (sscanf(line, "focus-window %u", &id) == 1) {

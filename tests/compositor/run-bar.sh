@@ -31,7 +31,7 @@
 # the bar alone.
 # Notification toplevels (set_notification, version 2): placed in the
 # top-right corner of the work area in the core frame, not focused when
-# mapped; a fullscreen cage window and its popup reaching over it stay
+# mapped, its maximise/fullscreen/move/resize requests ignored; a fullscreen cage window and its popup reaching over it stay
 # below it; a dialog covers it; a click focuses it and release_focus (or its
 # destruction) gives the focus back; a too large one is told the work area's
 # size and never covers the strip.
@@ -528,6 +528,18 @@ c_notification_no_focus() {
 		! bar_since '^notification-configure 1 .*activated'
 }
 
+c_notification_requests() {
+	bar_mark
+	bar_cmd "notification-requests 1"
+	wait_until 30 bar_since '^sent notification-requests 1$'
+	sleep 0.5
+	windows
+	got=$(q geometry role:notification)
+	want=$(notification_expected 300 120)
+	MSG="after maximise, fullscreen, move and resize requests: at $got (expected $want); configures: $(tail -n +"$((MARK + 1))" "$T/bar.out" | grep '^notification-configure' | tr '\n' ';')"
+	[ "$got" = "$want" ] && ! bar_since "^notification-configure 1 [1-9]"
+}
+
 # Hatch around it, its label on the top band, its colour inside.
 c_notification_pixels() {
 	# shellcheck disable=SC2046
@@ -940,6 +952,7 @@ run_all() {
 	check "a notification toplevel sits in the work area's top-right corner, core, no cage" \
 		c_notification_placed
 	check "a notification toplevel never takes the focus when it maps" c_notification_no_focus
+	check "its maximise, fullscreen, move and resize requests are ignored" c_notification_requests
 	check "the notification's core frame: hatch, label, its content inside" \
 		c_notification_pixels
 	check "a focused fullscreen cage window and its popup stay below the notification" \
