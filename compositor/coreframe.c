@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * The core frame: what the compositor draws around every trusted dialog of
- * the bar (zcloison_shell_v1.set_dialog), and around nothing else.  No cage
+ * The core frame: what the compositor draws around every trusted dialog and
+ * notification toplevel of the bar (zcloison_shell_v1.set_dialog,
+ * set_notification), and around nothing else.  No cage
  * window can have it: cage frames are plain level colours (frame.c), and a
  * cage's own pixels always sit inside its frame, in a layer below the
  * dialogs.
@@ -16,9 +17,9 @@
  * A diagonal hatch of dark and light neutral grey stripes (HATCH_DARK,
  * HATCH_LIGHT, each HATCH_STRIPE pixels wide, at 45°, continuous around the
  * frame), a black line of INNER_LINE pixels along the content, and in the
- * middle of the top band the label "Cloison — trusted dialog" (translated)
- * in white on a black plate.  Grey is neutral: no level's colour cue, and
- * the stripes are what no solid level colour looks like.
+ * middle of the top band the label "Cloison — trusted dialog" (or
+ * "Cloison — notifications"; translated) in white on a black plate.  Grey is neutral: no level's
+ * colour cue, and the stripes are what no solid level colour looks like.
  *
  * The four bands are opaque scene buffers (XRGB8888, memory we fill
  * ourselves), painted only when the content size changes; the label is a
@@ -29,9 +30,9 @@
 #include <drm_fourcc.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <wlr/types/wlr_buffer.h>
 
-#include "i18n.h"
 #include "log.h"
 #include "server.h"
 
@@ -46,6 +47,7 @@ struct cl_core_frame {
 	struct wlr_scene_tree *tree;
 	struct wlr_scene_buffer *top, *bottom, *left, *right;
 	struct wlr_scene_buffer *label;
+	char *label_text;
 	int width, height; /* content size drawn for */
 	bool valid;
 };
@@ -152,18 +154,24 @@ static void band_set(struct wlr_scene_tree *tree, struct wlr_scene_buffer **node
 
 /* ---- Frame ---- */
 
-struct cl_core_frame *cl_core_frame_create(struct wlr_scene_tree *parent)
+struct cl_core_frame *cl_core_frame_create(struct wlr_scene_tree *parent, const char *label)
 {
 	struct cl_core_frame *frame;
 
-	if (!parent)
+	if (!parent || !label)
 		return NULL;
 	frame = calloc(1, sizeof(*frame));
 	if (!frame)
 		return NULL;
+	frame->label_text = strdup(label);
+	if (!frame->label_text) {
+		free(frame);
+		return NULL;
+	}
 	/* Created last in PARENT: above the dialog's surface. */
 	frame->tree = wlr_scene_tree_create(&parent->node);
 	if (!frame->tree) {
+		free(frame->label_text);
 		free(frame);
 		return NULL;
 	}
@@ -180,10 +188,9 @@ static void label_update(struct cl_core_frame *frame, int fw)
 		wlr_scene_node_destroy(&frame->label->node);
 		frame->label = NULL;
 	}
-	buffer = cl_text_buffer_create(_("Cloison — trusted dialog"), LABEL_HEIGHT, fg, bg,
-	                               &label_w);
+	buffer = cl_text_buffer_create(frame->label_text, LABEL_HEIGHT, fg, bg, &label_w);
 	if (!buffer) {
-		cl_warn("cannot render the trusted dialog's label");
+		cl_warn("cannot render the core frame's label");
 		return;
 	}
 	frame->label = wlr_scene_buffer_create(&frame->tree->node, buffer);
@@ -232,7 +239,7 @@ void cl_core_frame_update(struct cl_core_frame *frame, int width, int height)
 	band_set(frame->tree, &frame->left, 0, t, b, height, b, t, width, height);
 	band_set(frame->tree, &frame->right, b + width, t, b, height, b, t, width, height);
 	if (!frame->top || !frame->bottom || !frame->left || !frame->right)
-		cl_warn("trusted dialog: cannot draw its whole core frame (%dx%d)", fw, fh);
+		cl_warn("cannot draw a whole core frame (%dx%d)", fw, fh);
 	label_update(frame, fw);
 }
 
@@ -243,5 +250,6 @@ void cl_core_frame_destroy(struct cl_core_frame *frame)
 	/* Its tree may already be gone with the view's tree: the view destroys this first. */
 	if (frame->tree)
 		wlr_scene_node_destroy(&frame->tree->node);
+	free(frame->label_text);
 	free(frame);
 }

@@ -30,14 +30,16 @@
  *     {"ok":true,"windows":[{"id":N,"cage":"alpha","level":"low",
  *      "app_id":"…","title":"…","x":N,"y":N,"width":N,"height":N,
  *      "focused":bool,"mapped":bool,"core":bool,"role":"window"}, …]}
- *     Front-most first (the bar, the dialogs, then cage windows).  x, y,
+ *     Front-most first (the bar, the dialogs, the notifications, then cage
+ *     windows).  x, y,
  *     width, height: the client area (the xdg window geometry, inside the
  *     frame) in layout coordinates.  title and app_id are the sanitised
  *     strings, never what the client sent.  core: a toplevel of the
  *     trusted bar client; cage and level are null for it.  role: "window"
  *     (a cage window), "bar", "dialog" (the bar's trusted dialog, inside
- *     the core frame) or "none" (a core toplevel that is neither, never
- *     shown).
+ *     the core frame), "notification" (the bar's notification popups,
+ *     inside the core frame) or "none" (a core toplevel that is none of
+ *     them, never shown).
  *   outputs
  *     {"ok":true,"outputs":[{"name":"HEADLESS-1","x":0,"y":0,
  *      "width":1280,"height":720,"scale":1.0,
@@ -368,7 +370,10 @@ static void view_client_box(struct cl_view *view, struct wlr_box *box)
 	box->height = view->content.height;
 }
 
-/* Stacking rank, front first: the bar, dialogs, cage windows, hidden core toplevels. */
+/*
+ * Stacking rank, front first: the bar, dialogs, notifications, cage windows,
+ * hidden core toplevels.
+ */
 static int view_stack_rank(const struct cl_view *view)
 {
 	switch (view->role) {
@@ -376,10 +381,12 @@ static int view_stack_rank(const struct cl_view *view)
 		return 0;
 	case CL_ROLE_DIALOG:
 		return 1;
-	case CL_ROLE_WINDOW:
+	case CL_ROLE_NOTIFICATION:
 		return 2;
-	default:
+	case CL_ROLE_WINDOW:
 		return 3;
+	default:
+		return 4;
 	}
 }
 
@@ -390,7 +397,7 @@ static void cmd_windows(struct cl_server *server, JsonObject *req, struct ctl_re
 
 	json_builder_set_member_name(b, "windows");
 	json_builder_begin_array(b);
-	for (int rank = 0; rank <= 3; rank++)
+	for (int rank = 0; rank <= 4; rank++)
 		wl_list_for_each (view, &server->views, link) {
 			const ClCage *cage = view->cage;
 			struct wlr_box box;

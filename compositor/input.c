@@ -22,7 +22,7 @@
  * - Client cursor images are accepted only from the client under the pointer
  *   and only up to CURSOR_MAX pixels (a cursor is drawn above everything,
  *   the bar strip included); a cage's is withheld while it would reach
- *   into a strip or over a trusted dialog.
+ *   into a strip or over a trusted dialog or notification.
  * - Synthetic input (cloison-ctl input …) exists only with --test-input, on
  *   headless input devices created here.
  */
@@ -138,7 +138,7 @@ static bool cursor_surface_ok(struct wlr_surface *surface, int32_t hx, int32_t h
  * (else a cage could paint over the trusted strip), and put back once the
  * pointer moves away.
  */
-/* Whether a cage's cursor image at BOX would reach over a trusted dialog. */
+/* Whether a cage's cursor image at BOX would reach over a trusted dialog or notification. */
 static bool cursor_over_dialog(struct cl_server *server, const struct wlr_box *box)
 {
 	struct cl_view *view;
@@ -146,7 +146,8 @@ static bool cursor_over_dialog(struct cl_server *server, const struct wlr_box *b
 	int l, t, r, b;
 
 	wl_list_for_each (view, &server->views, link) {
-		if (view->role != CL_ROLE_DIALOG || !view->mapped)
+		if ((view->role != CL_ROLE_DIALOG && view->role != CL_ROLE_NOTIFICATION) ||
+		    !view->mapped)
 			continue;
 		cl_view_get_insets(view, &l, &t, &r, &b);
 		frame = (struct wlr_box){view->x, view->y, view->content.width + l + r,

@@ -150,8 +150,8 @@ static void output_update_strip(struct cl_output *output)
 
 /*
  * Stacking inside layer_core, bottom to top: the bar's surface, the fallback
- * strips, their labels, then the core's own windows (dialogs), which must
- * never end up below a strip.
+ * strips, their labels, then the core's own windows (dialogs, and below them
+ * the notifications), which must never end up below a strip.
  */
 static void restack_core(struct cl_server *server)
 {
@@ -172,6 +172,9 @@ static void restack_core(struct cl_server *server)
 	/* Dialogs below the bar and the strips: nothing of theirs covers them. */
 	if (server->layer_dialogs)
 		wlr_scene_node_lower_to_bottom(&server->layer_dialogs->node);
+	/* Notifications below the dialogs: a dialog is never covered by one. */
+	if (server->layer_notifications)
+		wlr_scene_node_lower_to_bottom(&server->layer_notifications->node);
 }
 
 void cl_outputs_update_strip(struct cl_server *server)

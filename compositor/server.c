@@ -530,6 +530,11 @@ static int setup_protocols(struct cl_server *server, bool headless)
 	server->layer_dialogs = wlr_scene_tree_create(&server->layer_core->node);
 	if (!server->layer_dialogs)
 		return -ENOMEM;
+	/* Below the dialogs, above every cage window and popup: the notifications. */
+	server->layer_notifications = wlr_scene_tree_create(&server->layer_core->node);
+	if (!server->layer_notifications)
+		return -ENOMEM;
+	wlr_scene_node_lower_to_bottom(&server->layer_notifications->node);
 
 	server->xdg_shell = wlr_xdg_shell_create(server->display);
 	if (!server->xdg_shell)

@@ -47,9 +47,12 @@
 /* Frame around every cage toplevel. */
 #define CL_FRAME_BORDER   4
 #define CL_FRAME_TITLEBAR 24
-/* Core frame around the trusted dialogs (coreframe.c): hatched, never a level's. */
+/* Core frame around the trusted dialogs and notifications (coreframe.c): hatched, never a level's.
+ */
 #define CL_CORE_FRAME_BORDER   8
 #define CL_CORE_FRAME_TITLEBAR 28
+/* Gap between a notification's core frame and the work area's top-right corner. */
+#define CL_NOTIFICATION_MARGIN 8
 /* Title text: characters kept after sanitising. */
 #define CL_TITLE_MAX_CHARS 256
 
@@ -129,6 +132,7 @@ enum cl_view_role {
 	CL_ROLE_CORE_NONE,
 	CL_ROLE_BAR,
 	CL_ROLE_DIALOG,
+	CL_ROLE_NOTIFICATION, /* the bar's notification popups (shell version 2) */
 };
 
 struct cl_view {
@@ -167,7 +171,7 @@ struct cl_view {
 
 	/* Core surfaces (view.c, "Core views"). */
 	enum cl_view_role role;
-	struct cl_core_frame *core_frame; /* dialogs only */
+	struct cl_core_frame *core_frame; /* dialogs and notifications only */
 	bool bar_too_large;               /* the bar's surface reaches out of the strip */
 };
 
@@ -246,8 +250,10 @@ struct cl_server {
 	struct cl_view *bar_view;
 	/* In layer_core, below the bar and the strips: the trusted dialogs. */
 	struct wlr_scene_tree *layer_dialogs;
+	/* In layer_core, below the dialogs: the bar's notification popups. */
+	struct wlr_scene_tree *layer_notifications;
 	/* Views to give the focus back to (ids, 0: none): see view.c "Core views". */
-	uint32_t bar_return_id;    /* focused before the bar took the focus */
+	uint32_t bar_return_id;    /* focused before the bar or a notification took the focus */
 	uint32_t dialog_return_id; /* cage window focused before a dialog took it */
 	struct wl_event_source *sigterm, *sigint;
 
@@ -381,20 +387,26 @@ struct cl_view *cl_view_from_surface(struct cl_server *server, struct wlr_surfac
  * already has another role.
  */
 int cl_view_set_core_role(struct cl_view *view, enum cl_view_role role);
-/* "window", "bar", "dialog" or "none" (a core toplevel that is neither). */
+/* "window", "bar", "dialog", "notification" or "none" (a core toplevel that is none of them). */
 const char *cl_view_role_name(const struct cl_view *view);
 /*
  * Secure attention with a toplevel bar: keyboard focus to the bar (true), or
  * false when there is no shown toplevel bar.
  */
 bool cl_view_focus_bar(struct cl_server *server);
-/* The bar gives the focus back: to the view focused before it, else to none. */
+/*
+ * The bar gives the focus back (from the bar or a notification that has
+ * it): to the view focused before, else to none.
+ */
 void cl_view_release_bar_focus(struct cl_server *server);
 /* Place the bar view in the first output's strip (output.c calls it). */
 void cl_view_place_bar(struct cl_server *server, const struct wlr_box *strip);
 
-/* coreframe.c: the hatched frame of trusted dialogs, drawn by the compositor. */
-struct cl_core_frame *cl_core_frame_create(struct wlr_scene_tree *parent);
+/*
+ * coreframe.c: the hatched frame of trusted dialogs and notifications, drawn
+ * by the compositor; LABEL (translated by the caller) on its top band.
+ */
+struct cl_core_frame *cl_core_frame_create(struct wlr_scene_tree *parent, const char *label);
 /* Frame around a content of WIDTH x HEIGHT, the frame's top-left at (0, 0). */
 void cl_core_frame_update(struct cl_core_frame *frame, int width, int height);
 void cl_core_frame_destroy(struct cl_core_frame *frame);

@@ -2,12 +2,14 @@
 /*
  * zcloison_shell_v1: the trusted bar's view of the session (levels, cage
  * windows, focus) and its requests: set_bar (a role-less surface or an
- * xdg_toplevel), set_dialog, focus_window, release_focus; the
- * secure_attention event.  The global is hidden from cage clients by the
+ * xdg_toplevel), set_dialog, focus_window, release_focus, and since
+ * version 2 set_notification; the secure_attention event.  Version 1
+ * clients keep working: libwayland refuses a version 2 request on a version
+ * 1 resource.  The global is hidden from cage clients by the
  * global filter, and the bind handler refuses any client that is not
  * trusted, in case the filter were bypassed.
  *
- * A surface given to set_bar or set_dialog that is anything else than what
+ * A surface given to set_bar, set_dialog or set_notification that is anything else than what
  * the request accepts is the protocol error invalid_surface (for the bar
  * client only).  An xdg_toplevel named before its first commit has no view
  * yet: its role waits in a short list (at most MAX_PENDING_ROLES) until
@@ -23,7 +25,7 @@
 #include "log.h"
 #include "server.h"
 
-#define SHELL_VERSION     1
+#define SHELL_VERSION     2
 #define MAX_PENDING_ROLES 16
 
 struct cl_shell {
@@ -175,13 +177,12 @@ static bool give_core_role(struct cl_shell *shell, struct wl_resource *resource,
 {
 	struct cl_view *view = cl_view_from_surface(shell->server, xdg->surface);
 	struct pending_role *pending;
-	const char *other = role == CL_ROLE_BAR ? "a dialog" : "the bar";
 
 	if (view) {
 		if (cl_view_set_core_role(view, role) < 0) {
 			wl_resource_post_error(resource, ZCLOISON_SHELL_V1_ERROR_INVALID_SURFACE,
-			                       "%s: window %u is already %s", request, view->id,
-			                       other);
+			                       "%s: window %u already has the role %s", request,
+			                       view->id, cl_view_role_name(view));
 			return false;
 		}
 		return true;
@@ -190,8 +191,8 @@ static bool give_core_role(struct cl_shell *shell, struct wl_resource *resource,
 	if (pending) {
 		if (pending->role != role) {
 			wl_resource_post_error(resource, ZCLOISON_SHELL_V1_ERROR_INVALID_SURFACE,
-			                       "%s: this xdg_toplevel is already %s", request,
-			                       other);
+			                       "%s: this xdg_toplevel already has another role",
+			                       request);
 			return false;
 		}
 		return true;
@@ -271,6 +272,20 @@ static void shell_handle_set_dialog(struct wl_client *client, struct wl_resource
 		cl_debug("bar: wl_surface@%u is a dialog", wl_resource_get_id(surface_resource));
 }
 
+static void shell_handle_set_notification(struct wl_client *client, struct wl_resource *resource,
+                                          struct wl_resource *surface_resource)
+{
+	struct cl_shell *shell = wl_resource_get_user_data(resource);
+	struct wlr_xdg_surface *xdg;
+
+	if (!shell)
+		return;
+	xdg = toplevel_or_error(shell, resource, surface_resource, "set_notification");
+	if (xdg && give_core_role(shell, resource, xdg, CL_ROLE_NOTIFICATION, "set_notification"))
+		cl_debug("bar: wl_surface@%u is a notification toplevel",
+		         wl_resource_get_id(surface_resource));
+}
+
 static void shell_handle_release_focus(struct wl_client *client, struct wl_resource *resource)
 {
 	struct cl_shell *shell = wl_resource_get_user_data(resource);
@@ -311,6 +326,7 @@ static const struct zcloison_shell_v1_interface shell_impl = {
         .focus_window = shell_handle_focus_window,
         .set_dialog = shell_handle_set_dialog,
         .release_focus = shell_handle_release_focus,
+        .set_notification = shell_handle_set_notification,
 };
 
 static void shell_resource_destroy(struct wl_resource *resource)

@@ -225,7 +225,7 @@ void cl_view_get_insets(const struct cl_view *view, int *left, int *top, int *ri
 {
 	int b = 0, t = 0;
 
-	if (view && view->role == CL_ROLE_DIALOG) {
+	if (view && (view->role == CL_ROLE_DIALOG || view->role == CL_ROLE_NOTIFICATION)) {
 		b = CL_CORE_FRAME_BORDER;
 		t = CL_CORE_FRAME_TITLEBAR;
 	} else if (view && !view->trusted) {
@@ -1245,7 +1245,8 @@ void cl_views_relayout(struct cl_server *server)
 		if (!view->mapped)
 			continue;
 		if (view->trusted)
-			core_view_commit(view); /* dialogs re-centred; output.c places the bar */
+			core_view_commit(
+			        view); /* dialogs, notifications re-placed; output.c: the bar */
 		else if (view->maximized || view->fullscreen)
 			fill_work_area(view);
 		else
@@ -1324,10 +1325,11 @@ struct cl_view *cl_view_at(struct cl_server *server, double lx, double ly,
 	return NULL;
 }
 
-/* ---- Core views: the bar and the trusted dialogs ----
+/* ---- Core views: the bar, the trusted dialogs and the notifications ----
  *
  * Toplevels of the trusted client live in layer_core, unframed, and are not
- * shown at all until zcloison_shell_v1 makes them the bar or a dialog:
+ * shown at all until zcloison_shell_v1 makes them the bar, a dialog or a
+ * notification toplevel:
  *
  * - The bar is configured to the first output's strip (its width x
  *   CL_BAR_HEIGHT) and placed there, below nothing; output.c hides the
@@ -1343,6 +1345,15 @@ struct cl_view *cl_view_at(struct cl_server *server, double lx, double ly,
  *   request); when the focused dialog goes away, the focus goes to another
  *   mapped dialog, else back to the cage window focused before the dialog
  *   took it (dialog_return_id), if that window still exists, else to none.
+ * - A notification toplevel (the bar's popups) goes into
+ *   layer_notifications (above every cage window and popup, below the
+ *   dialogs), in the top-right corner of the first output's work area
+ *   (CL_NOTIFICATION_MARGIN from it), its size bounded by it, in the core
+ *   frame labelled "Cloison — notifications".  It never takes the focus
+ *   when mapped: only a click on it gives it the keyboard, like the bar
+ *   (bar_return_id remembers the view focused before a click on the bar or
+ *   a notification moved the focus between them); release_focus, or the
+ *   notification going away while focused, gives the focus back.
  *
  * xdg_toplevel's activated state follows the keyboard focus (focus_set).
  * Core views cannot be moved, resized, maximised or made fullscreen by
@@ -1371,6 +1382,8 @@ const char *cl_view_role_name(const struct cl_view *view)
 		return "bar";
 	case CL_ROLE_DIALOG:
 		return "dialog";
+	case CL_ROLE_NOTIFICATION:
+		return "notification";
 	default:
 		return "none";
 	}
@@ -1401,16 +1414,14 @@ static void toplevel_ask_size(struct cl_view *view, int width, int height)
 	wlr_xdg_toplevel_set_size(xdg, (uint32_t)width, (uint32_t)height);
 }
 
-/* Centre a dialog in the work area, clamped to it; its size bounded by it. */
-static void dialog_place(struct cl_view *view)
+/* Ask a core view inside the frame for a size that fits in WA. */
+static void core_view_fit(struct cl_view *view, const struct wlr_box *wa, int margin)
 {
-	struct wlr_box wa;
-	int l, t, r, b, w, h, max_w, max_h;
+	int l, t, r, b, max_w, max_h;
 
-	dialog_work_area(view->server, &wa);
 	cl_view_get_insets(view, &l, &t, &r, &b);
-	max_w = wa.width - l - r;
-	max_h = wa.height - t - b;
+	max_w = wa->width - l - r - 2 * margin;
+	max_h = wa->height - t - b - 2 * margin;
 	if (max_w < 1)
 		max_w = 1;
 	if (max_h < 1)
@@ -1418,6 +1429,34 @@ static void dialog_place(struct cl_view *view)
 	if (view->content.width > max_w || view->content.height > max_h)
 		toplevel_ask_size(view, view->content.width > max_w ? max_w : view->content.width,
 		                  view->content.height > max_h ? max_h : view->content.height);
+}
+
+/*
+ * A notification toplevel: its frame's top-right corner CL_NOTIFICATION_MARGIN
+ * from the work area's, clamped to the area; its size bounded by it.
+ */
+static void notification_place(struct cl_view *view)
+{
+	struct wlr_box wa;
+	int w, h, m = CL_NOTIFICATION_MARGIN;
+
+	dialog_work_area(view->server, &wa);
+	core_view_fit(view, &wa, m);
+	view_outer_size(view, &w, &h);
+	view->x = clamp_int(wa.x + wa.width - m - w, wa.x, wa.x + wa.width - w);
+	view->y = clamp_int(wa.y + m, wa.y, wa.y + wa.height - h);
+	view_apply_position(view);
+	cl_core_frame_update(view->core_frame, view->content.width, view->content.height);
+}
+
+/* Centre a dialog in the work area, clamped to it; its size bounded by it. */
+static void dialog_place(struct cl_view *view)
+{
+	struct wlr_box wa;
+	int w, h;
+
+	dialog_work_area(view->server, &wa);
+	core_view_fit(view, &wa, 0);
 	view_outer_size(view, &w, &h);
 	/* Too large (until the client obeys): its top-left corner stays in the area. */
 	view->x = clamp_int(wa.x + (wa.width - w) / 2, wa.x, wa.x + wa.width - w);
@@ -1486,8 +1525,13 @@ static void core_view_mapped(struct cl_view *view)
 		wlr_scene_node_set_enabled(&view->tree->node, true);
 		focus_set(server, view);
 		break;
+	case CL_ROLE_NOTIFICATION:
+		/* Shown, never focused on its own: only a click gives it the keyboard. */
+		notification_place(view);
+		wlr_scene_node_set_enabled(&view->tree->node, true);
+		break;
 	default:
-		/* Neither bar nor dialog (yet): not shown. */
+		/* Neither bar, dialog nor notification (yet): not shown. */
 		break;
 	}
 	cl_input_update_pointer_focus(server);
@@ -1505,6 +1549,8 @@ static void core_view_commit(struct cl_view *view)
 		cl_outputs_update_strip(view->server);
 	else if (view->role == CL_ROLE_DIALOG)
 		dialog_place(view);
+	else if (view->role == CL_ROLE_NOTIFICATION)
+		notification_place(view);
 }
 
 /* The dialog to focus when the focused one goes away: the front-most mapped one. */
@@ -1533,7 +1579,7 @@ static void core_view_gone(struct cl_view *view, bool was_focused)
 			next = next_dialog(server, view);
 			if (!next)
 				next = cl_view_from_id(server, server->dialog_return_id);
-		} else if (view->role == CL_ROLE_BAR) {
+		} else if (view->role == CL_ROLE_BAR || view->role == CL_ROLE_NOTIFICATION) {
 			next = cl_view_from_id(server, server->bar_return_id);
 		}
 		if (next == view || (next && !next->mapped))
@@ -1548,9 +1594,12 @@ static void core_focus_changed(struct cl_server *server, struct cl_view *prev, s
 {
 	if (!view)
 		return;
-	if (view->role == CL_ROLE_BAR)
+	if (view->role == CL_ROLE_BAR || view->role == CL_ROLE_NOTIFICATION) {
+		/* From the bar to a notification or back: the view before both. */
+		if (prev && (prev->role == CL_ROLE_BAR || prev->role == CL_ROLE_NOTIFICATION))
+			return;
 		server->bar_return_id = prev ? prev->id : 0;
-	else if (view->role == CL_ROLE_DIALOG && prev && prev->role == CL_ROLE_WINDOW)
+	} else if (view->role == CL_ROLE_DIALOG && prev && prev->role == CL_ROLE_WINDOW)
 		server->dialog_return_id = prev->id;
 }
 
@@ -1578,14 +1627,20 @@ int cl_view_set_core_role(struct cl_view *view, enum cl_view_role role)
 	}
 	if (view->role != CL_ROLE_CORE_NONE)
 		return -EINVAL;
-	if (role == CL_ROLE_DIALOG) {
-		view->core_frame = cl_core_frame_create(view->tree);
+	if (role == CL_ROLE_DIALOG || role == CL_ROLE_NOTIFICATION) {
+		bool dialog = role == CL_ROLE_DIALOG;
+
+		view->core_frame =
+		        cl_core_frame_create(view->tree, dialog ? _("Cloison — trusted dialog")
+		                                                : _("Cloison — notifications"));
 		if (!view->core_frame)
 			return -ENOMEM;
 		/* Below the surface's popups, above the surface. */
 		if (view->popups)
 			wlr_scene_node_raise_to_top(&view->popups->node);
-		wlr_scene_node_reparent(&view->tree->node, &server->layer_dialogs->node);
+		wlr_scene_node_reparent(&view->tree->node,
+		                        dialog ? &server->layer_dialogs->node
+		                               : &server->layer_notifications->node);
 		view->role = role;
 		if (view->mapped)
 			core_view_mapped(view);
@@ -1616,10 +1671,11 @@ void cl_view_release_bar_focus(struct cl_server *server)
 {
 	struct cl_view *next;
 
-	if (!server || !server->bar_view || server->focused != server->bar_view)
+	if (!server || !server->focused ||
+	    (server->focused->role != CL_ROLE_BAR && server->focused->role != CL_ROLE_NOTIFICATION))
 		return;
 	next = cl_view_from_id(server, server->bar_return_id);
-	if (next == server->bar_view || (next && !next->mapped))
+	if (next == server->focused || (next && !next->mapped))
 		next = NULL;
 	focus_set(server, next);
 }

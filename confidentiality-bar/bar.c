@@ -14,7 +14,7 @@
 #include "launcher.h"
 #include "log.h"
 
-#define SHELL_VERSION 1
+#define SHELL_VERSION 2
 #define TICK_S        1
 
 static const char bar_css[] =
@@ -256,11 +256,30 @@ static void handle_dialog_map(GtkWidget *widget, gpointer data)
 		zcloison_shell_v1_set_dialog(bar->shell, surface);
 }
 
+static void handle_notification_map(GtkWidget *widget, gpointer data)
+{
+	ClBar *bar = data;
+	struct wl_surface *surface = window_wl_surface(GTK_WINDOW(widget));
+
+	if (bar->shell && surface)
+		zcloison_shell_v1_set_notification(bar->shell, surface);
+}
+
 void cl_bar_make_dialog(ClBar *bar, GtkWindow *window)
 {
 	gtk_widget_add_css_class(GTK_WIDGET(window), "cloison-dialog");
 	gtk_window_set_decorated(window, FALSE);
 	g_signal_connect(window, "map", G_CALLBACK(handle_dialog_map), bar);
+}
+
+bool cl_bar_make_notification_window(ClBar *bar, GtkWindow *window)
+{
+	if (!bar->shell || wl_proxy_get_version((struct wl_proxy *)bar->shell) < 2)
+		return false;
+	gtk_widget_add_css_class(GTK_WIDGET(window), "cloison-notes");
+	gtk_window_set_decorated(window, FALSE);
+	g_signal_connect(window, "map", G_CALLBACK(handle_notification_map), bar);
+	return true;
 }
 
 static void release_focus(ClBar *bar)
@@ -269,6 +288,11 @@ static void release_focus(ClBar *bar)
 	if (bar->shell)
 		zcloison_shell_v1_release_focus(bar->shell);
 	bar_update(bar);
+}
+
+void cl_bar_release_focus(ClBar *bar)
+{
+	release_focus(bar);
 }
 
 static void handle_window_clicked(GtkButton *button, gpointer data)
@@ -382,7 +406,10 @@ static void bar_update(ClBar *bar)
 	/* The whole bar takes the level's colour; buttons keep a neutral face. */
 	css = g_strdup_printf("window.cloison-bar { background: #%06x; color: #%06x; }\n"
 	                      "window.cloison-bar button { background: #f2f2f2; color: #000000;"
-	                      " border: 1px solid #000000; box-shadow: none; }\n",
+	                      " border: 1px solid #000000; box-shadow: none; }\n"
+	                      /* Unread security events: amber, bold (not a level colour cue). */
+	                      "window.cloison-bar button.cl-unread { background: #ffcc00;"
+	                      " font-weight: bold; }\n",
 	                      bg, fg);
 	gtk_css_provider_load_from_data(bar->css, css, -1);
 	gtk_widget_queue_draw(bar->badge);
@@ -399,6 +426,74 @@ void cl_bar_set_pending_count(ClBar *bar, guint count)
 	        g_dngettext(GETTEXT_PACKAGE, "%u transfer pending", "%u transfers pending", count),
 	        count);
 	gtk_label_set_text(GTK_LABEL(bar->transfers_label), text);
+}
+
+/* The core style's hatch: 45° stripes of dark and light neutral grey. */
+void cl_bar_draw_core_hatch(cairo_t *cr, double width, double height)
+{
+	double step = 5;
+
+	cairo_save(cr);
+	cairo_rectangle(cr, 0, 0, width, height);
+	cairo_clip(cr);
+	cairo_set_source_rgb(cr, 0xd0 / 255.0, 0xd0 / 255.0, 0xd0 / 255.0);
+	cairo_paint(cr);
+	cairo_set_source_rgb(cr, 0x30 / 255.0, 0x30 / 255.0, 0x30 / 255.0);
+	cairo_set_line_width(cr, step);
+	for (double x = -height; x < width + height; x += 2 * step) {
+		cairo_move_to(cr, x, height);
+		cairo_line_to(cr, x + height, 0);
+	}
+	cairo_stroke(cr);
+	cairo_restore(cr);
+}
+
+static void draw_notify_icon(GtkDrawingArea *area, cairo_t *cr, int width, int height,
+                             gpointer data)
+{
+	ClBar *bar = data;
+
+	if (bar->unread > 0) {
+		cl_bar_draw_core_hatch(cr, width, height);
+	} else {
+		cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
+		cairo_paint(cr);
+	}
+	cairo_rectangle(cr, 0.5, 0.5, width - 1, height - 1);
+	cairo_set_source_rgb(cr, 0, 0, 0);
+	cairo_set_line_width(cr, 1);
+	cairo_stroke(cr);
+}
+
+void cl_bar_set_unread(ClBar *bar, guint count, bool available)
+{
+	g_autofree char *text = NULL, *tip = NULL;
+
+	bar->unread = count;
+	if (!bar->notify_label)
+		return;
+	text = g_strdup_printf(
+	        g_dngettext(GETTEXT_PACKAGE, "%u security alert", "%u security alerts", count),
+	        count);
+	gtk_label_set_text(GTK_LABEL(bar->notify_label), text);
+	if (count > 0)
+		gtk_widget_add_css_class(bar->notify_button, "cl-unread");
+	else
+		gtk_widget_remove_css_class(bar->notify_button, "cl-unread");
+	gtk_widget_set_sensitive(bar->notify_button, available);
+	tip = g_strdup(available ? _("Unread security events; opens the notification history")
+	                         : _("The notification service is not running"));
+	gtk_widget_set_tooltip_text(bar->notify_button, tip);
+	gtk_widget_queue_draw(bar->notify_icon);
+}
+
+static void handle_notify_clicked(GtkButton *button, gpointer data)
+{
+	ClBar *bar = data;
+
+	bar->attention = false;
+	if (bar->notify)
+		cl_bar_notify_open_history(bar->notify);
 }
 
 /* Cages: state (from the launcher's runtime files) and a start button. */
@@ -613,6 +708,7 @@ void cl_bar_free(ClBar *bar)
 {
 	if (!bar)
 		return;
+	cl_bar_notify_free(bar->notify);
 	cl_bar_transfer_free(bar->transfer);
 	if (bar->tick)
 		g_source_remove(bar->tick);
@@ -662,6 +758,27 @@ static GtkWidget *build_bar_window(ClBar *bar)
 	bar->transfers_label = gtk_label_new(NULL);
 	gtk_box_append(GTK_BOX(box), bar->transfers_label);
 	cl_bar_set_pending_count(bar, 0);
+
+	/* The notification area: unread security events, opens the history. */
+	{
+		GtkWidget *inner = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
+
+		bar->notify_icon = gtk_drawing_area_new();
+		gtk_drawing_area_set_content_width(GTK_DRAWING_AREA(bar->notify_icon), 12);
+		gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(bar->notify_icon), 12);
+		gtk_widget_set_valign(bar->notify_icon, GTK_ALIGN_CENTER);
+		gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(bar->notify_icon), draw_notify_icon,
+		                               bar, NULL);
+		bar->notify_label = gtk_label_new(NULL);
+		gtk_box_append(GTK_BOX(inner), bar->notify_icon);
+		gtk_box_append(GTK_BOX(inner), bar->notify_label);
+		bar->notify_button = gtk_button_new();
+		gtk_button_set_child(GTK_BUTTON(bar->notify_button), inner);
+		g_signal_connect(bar->notify_button, "clicked", G_CALLBACK(handle_notify_clicked),
+		                 bar);
+		gtk_box_append(GTK_BOX(box), bar->notify_button);
+		cl_bar_set_unread(bar, 0, false);
+	}
 
 	bar->cages_button = gtk_button_new_with_label(_("Cages"));
 	g_signal_connect(bar->cages_button, "clicked", G_CALLBACK(handle_cages_clicked), bar);
@@ -726,5 +843,6 @@ bool cl_bar_start(ClBar *bar, GError **error)
 	bar->tick = g_timeout_add_seconds(TICK_S, handle_tick, bar);
 	gtk_window_present(GTK_WINDOW(bar->window));
 	bar->transfer = cl_bar_transfer_new(bar);
+	bar->notify = cl_bar_notify_new(bar);
 	return true;
 }

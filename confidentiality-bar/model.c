@@ -595,3 +595,269 @@ void cl_bar_queue_clear(ClBarQueue *q)
 {
 	g_ptr_array_set_size(q->prompts, 0);
 }
+
+/* ---- Notifications ---- */
+
+#define CATEGORY_MAX 64
+
+static void action_free(ClBarAction *a)
+{
+	if (!a)
+		return;
+	g_free(a->key);
+	g_free(a->label);
+	g_free(a);
+}
+
+void cl_bar_notification_free(ClBarNotification *n)
+{
+	if (!n)
+		return;
+	g_free(n->cage);
+	g_free(n->level);
+	g_free(n->label);
+	g_free(n->app_name);
+	g_free(n->summary);
+	g_free(n->body);
+	if (n->actions)
+		g_ptr_array_unref(n->actions);
+	g_free(n->severity);
+	g_free(n->category);
+	g_free(n);
+}
+
+/* Valid UTF-8 cut to max bytes on a character boundary. */
+static char *cut_text(const char *s, size_t max)
+{
+	g_autofree char *valid = g_utf8_make_valid(s ? s : "", -1);
+	const char *end = valid;
+
+	while (*end && (size_t)(g_utf8_next_char(end) - valid) <= max)
+		end = g_utf8_next_char(end);
+	return g_strndup(valid, end - valid);
+}
+
+/* An optional string key: "" when absent, an error when of another type. */
+static bool note_string(GVariantDict *dict, const char *key, size_t max, char **ret, GError **error)
+{
+	g_autoptr(GVariant) v = g_variant_dict_lookup_value(dict, key, NULL);
+
+	if (!v) {
+		*ret = g_strdup("");
+		return true;
+	}
+	if (!g_variant_is_of_type(v, G_VARIANT_TYPE_STRING)) {
+		g_set_error(error, CL_BAR_ERROR, CL_BAR_ERROR_INVALID,
+		            _("notification: the key %s is not a string"), key);
+		return false;
+	}
+	*ret = cut_text(g_variant_get_string(v, NULL), max);
+	return true;
+}
+
+static bool category_is_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > CATEGORY_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!g_ascii_islower(s[i]) && !g_ascii_isdigit(s[i]) && !strchr(".-_", s[i]))
+			return false;
+	return true;
+}
+
+static bool note_actions(GVariantDict *dict, ClBarNotification *n, GError **error)
+{
+	g_autoptr(GVariant) v = g_variant_dict_lookup_value(dict, "actions", NULL);
+	gsize len;
+
+	n->actions = g_ptr_array_new_with_free_func((GDestroyNotify)action_free);
+	if (!v)
+		return true;
+	if (!g_variant_is_of_type(v, G_VARIANT_TYPE_STRING_ARRAY)) {
+		g_set_error(error, CL_BAR_ERROR, CL_BAR_ERROR_INVALID,
+		            _("notification: the key actions is not an array of strings"));
+		return false;
+	}
+	len = g_variant_n_children(v);
+	/* key, label pairs; an odd last key has no label and is dropped. */
+	for (gsize i = 0; i + 1 < len && n->actions->len < CL_BAR_NOTE_ACTIONS; i += 2) {
+		const char *key, *label;
+		ClBarAction *a;
+
+		g_variant_get_child(v, i, "&s", &key);
+		g_variant_get_child(v, i + 1, "&s", &label);
+		if (!*key || strlen(key) > CL_BAR_NOTE_KEY || !g_utf8_validate(key, -1, NULL)) {
+			g_set_error(error, CL_BAR_ERROR, CL_BAR_ERROR_INVALID,
+			            _("notification: action %zu has an empty, invalid or too long "
+			              "key"),
+			            (size_t)(i / 2 + 1));
+			return false;
+		}
+		a = g_new0(ClBarAction, 1);
+		a->key = g_strdup(key);
+		a->label = cut_text(label, CL_BAR_MAX_TEXT);
+		g_ptr_array_add(n->actions, a);
+	}
+	return true;
+}
+
+ClBarNotification *cl_bar_notification_new(GVariant *dict_v, GError **error)
+{
+	g_autoptr(ClBarNotification) n = g_new0(ClBarNotification, 1);
+	g_auto(GVariantDict) dict;
+	g_autofree char *style = NULL, *colour = NULL;
+	g_autoptr(GVariant) v = NULL;
+	guint32 id = 0;
+
+	if (!dict_v || !g_variant_is_of_type(dict_v, G_VARIANT_TYPE_VARDICT)) {
+		g_set_error(error, CL_BAR_ERROR, CL_BAR_ERROR_INVALID,
+		            _("notification: not a dictionary (a{sv})"));
+		return NULL;
+	}
+	g_variant_dict_init(&dict, dict_v);
+	if (!g_variant_dict_lookup(&dict, "id", "u", &id) || id == 0) {
+		g_set_error(error, CL_BAR_ERROR, CL_BAR_ERROR_INVALID,
+		            _("notification: the key id is missing, not a uint32 or 0"));
+		return NULL;
+	}
+	n->id = id;
+	if (!note_string(&dict, "style", 16, &style, error) ||
+	    !note_string(&dict, "cage", CL_BAR_MAX_TEXT, &n->cage, error) ||
+	    !note_string(&dict, "level", CL_BAR_MAX_TEXT, &n->level, error) ||
+	    !note_string(&dict, "label", CL_BAR_MAX_TEXT, &n->label, error) ||
+	    !note_string(&dict, "colour", 16, &colour, error) ||
+	    !note_string(&dict, "app-name", CL_BAR_MAX_TEXT, &n->app_name, error) ||
+	    !note_string(&dict, "summary", CL_BAR_NOTE_TEXT, &n->summary, error) ||
+	    !note_string(&dict, "body", CL_BAR_NOTE_TEXT, &n->body, error) ||
+	    !note_string(&dict, "severity", 16, &n->severity, error) ||
+	    !note_string(&dict, "category", CATEGORY_MAX + 1, &n->category, error) ||
+	    !note_actions(&dict, n, error))
+		return NULL;
+	if (strcmp(style, "security") == 0) {
+		n->style = CL_BAR_STYLE_SECURITY;
+	} else if (strcmp(style, "core") == 0) {
+		n->style = CL_BAR_STYLE_CORE;
+	} else if (strcmp(style, "cage") == 0) {
+		n->style = CL_BAR_STYLE_CAGE;
+	} else {
+		g_set_error(error, CL_BAR_ERROR, CL_BAR_ERROR_INVALID,
+		            _("notification %u: the key style is missing or unknown"), id);
+		return NULL;
+	}
+	if (n->cage[0] && !cl_id_is_valid(n->cage)) {
+		g_set_error(error, CL_BAR_ERROR, CL_BAR_ERROR_INVALID,
+		            _("notification %u: the key cage is not a valid identifier"), id);
+		return NULL;
+	}
+	if (n->style == CL_BAR_STYLE_CAGE) {
+		/* Drawn in its level's style: the level must be fully known. */
+		if (!n->cage[0] || !cl_id_is_valid(n->level) ||
+		    !cl_bar_parse_colour(colour, &n->colour) || !n->label[0]) {
+			g_set_error(error, CL_BAR_ERROR, CL_BAR_ERROR_INVALID,
+			            _("notification %u: a cage notification needs a cage, a level "
+			              "id, a label and a colour #rrggbb"),
+			            id);
+			return NULL;
+		}
+	} else {
+		g_free(n->level);
+		n->level = g_strdup("");
+	}
+	if (n->style == CL_BAR_STYLE_SECURITY) {
+		if (strcmp(n->severity, "info") != 0 && strcmp(n->severity, "warning") != 0 &&
+		    strcmp(n->severity, "critical") != 0) {
+			g_set_error(error, CL_BAR_ERROR, CL_BAR_ERROR_INVALID,
+			            _("notification %u: the key severity is not info, warning or "
+			              "critical"),
+			            id);
+			return NULL;
+		}
+		if (!category_is_valid(n->category)) {
+			g_set_error(error, CL_BAR_ERROR, CL_BAR_ERROR_INVALID,
+			            _("notification %u: the key category is missing or not a "
+			              "category name"),
+			            id);
+			return NULL;
+		}
+	} else {
+		g_free(n->severity);
+		g_free(n->category);
+		n->severity = g_strdup("");
+		n->category = g_strdup("");
+	}
+	v = g_variant_dict_lookup_value(&dict, "urgency", G_VARIANT_TYPE_BYTE);
+	if (v)
+		n->urgency = g_variant_get_byte(v);
+	g_clear_pointer(&v, g_variant_unref);
+	v = g_variant_dict_lookup_value(&dict, "time", G_VARIANT_TYPE_INT64);
+	if (v)
+		n->time_us = g_variant_get_int64(v);
+	return g_steal_pointer(&n);
+}
+
+ClBarNotifications *cl_bar_notifications_new(void)
+{
+	ClBarNotifications *list = g_new0(ClBarNotifications, 1);
+
+	list->items = g_ptr_array_new_with_free_func((GDestroyNotify)cl_bar_notification_free);
+	return list;
+}
+
+void cl_bar_notifications_free(ClBarNotifications *list)
+{
+	if (!list)
+		return;
+	g_ptr_array_unref(list->items);
+	g_free(list);
+}
+
+static int notifications_find(const ClBarNotifications *list, uint32_t id)
+{
+	for (guint i = 0; i < list->items->len; i++)
+		if (((ClBarNotification *)g_ptr_array_index(list->items, i))->id == id)
+			return (int)i;
+	return -1;
+}
+
+void cl_bar_notifications_add(ClBarNotifications *list, ClBarNotification *note)
+{
+	int i;
+
+	if (!note)
+		return;
+	i = notifications_find(list, note->id);
+	if (i >= 0)
+		g_ptr_array_remove_index(list->items, (guint)i);
+	g_ptr_array_insert(list->items, 0, note);
+	while (list->items->len > CL_BAR_MAX_NOTIFICATIONS)
+		g_ptr_array_remove_index(list->items, list->items->len - 1);
+}
+
+bool cl_bar_notifications_remove(ClBarNotifications *list, uint32_t id)
+{
+	int i = notifications_find(list, id);
+
+	if (i < 0)
+		return false;
+	g_ptr_array_remove_index(list->items, (guint)i);
+	return true;
+}
+
+const ClBarNotification *cl_bar_notifications_get(const ClBarNotifications *list, uint32_t id)
+{
+	int i = notifications_find(list, id);
+
+	return i < 0 ? NULL : g_ptr_array_index(list->items, i);
+}
+
+guint cl_bar_notifications_length(const ClBarNotifications *list)
+{
+	return list->items->len;
+}
+
+void cl_bar_notifications_clear(ClBarNotifications *list)
+{
+	g_ptr_array_set_size(list->items, 0);
+}

@@ -198,3 +198,73 @@ bool cl_bar_queue_finished(ClBarQueue *queue, const char *id);
 /* The broker went away: forget what is queued (not decided: a restarted
  * broker lists again what it still holds). */
 void cl_bar_queue_clear(ClBarQueue *queue);
+
+/*
+ * Notifications, from org.cloison.NotifyDisplay1 (common/security-events.h).
+ * The style comes from notifyd, which sets it from where the notification
+ * came from (SecurityEvents1, the core bus, a cage's socket): nothing a cage
+ * writes in a summary or body changes it.
+ */
+#define CL_BAR_MAX_NOTIFICATIONS 64   /* popups kept open at once (oldest dropped) */
+#define CL_BAR_MAX_HISTORY       200  /* history entries shown (CL_NOTIFY_HISTORY) */
+#define CL_BAR_NOTE_TEXT         1024 /* bytes of a summary or body kept */
+#define CL_BAR_NOTE_ACTIONS      8    /* actions kept per notification */
+#define CL_BAR_NOTE_KEY          64   /* bytes of an action key */
+
+typedef enum {
+	CL_BAR_STYLE_SECURITY, /* the core's hatched style, "Security" header */
+	CL_BAR_STYLE_CORE,     /* neutral */
+	CL_BAR_STYLE_CAGE,     /* the cage's level colour, pattern and label */
+} ClBarStyle;
+
+typedef struct {
+	char *key;
+	char *label;
+} ClBarAction;
+
+typedef struct {
+	uint32_t id;
+	ClBarStyle style;
+	char *cage;  /* "" unless a cage notification (or a security event about a cage) */
+	char *level; /* cage style: the level id */
+	char *label; /* cage style: the level label */
+	uint32_t colour;
+	char *app_name;
+	char *summary; /* plain text, never markup */
+	char *body;
+	GPtrArray *actions; /* ClBarAction* */
+	uint8_t urgency;
+	int64_t time_us; /* CLOCK_REALTIME, 0 if unknown */
+	char *severity;  /* security: CL_SEVERITY_*, else "" */
+	char *category;  /* security: CL_EVENT_* (or another notifyd category), else "" */
+} ClBarNotification;
+
+void cl_bar_notification_free(ClBarNotification *note);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ClBarNotification, cl_bar_notification_free)
+
+/*
+ * From a notification dictionary (a{sv}): validated, NULL + an error naming
+ * the offending key otherwise.  Strings are made valid UTF-8 and cut to
+ * CL_BAR_NOTE_TEXT bytes; at most CL_BAR_NOTE_ACTIONS actions are kept.
+ */
+ClBarNotification *cl_bar_notification_new(GVariant *dict, GError **error);
+
+/* The open popups, newest first, at most CL_BAR_MAX_NOTIFICATIONS. */
+typedef struct {
+	GPtrArray *items; /* ClBarNotification* */
+} ClBarNotifications;
+
+ClBarNotifications *cl_bar_notifications_new(void);
+void cl_bar_notifications_free(ClBarNotifications *list);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ClBarNotifications, cl_bar_notifications_free)
+/*
+ * Takes NOTE and puts it first (one already there with its id is replaced
+ * and moved first: an updated notification).  The oldest beyond
+ * CL_BAR_MAX_NOTIFICATIONS are dropped.
+ */
+void cl_bar_notifications_add(ClBarNotifications *list, ClBarNotification *note);
+/* true if id was there. */
+bool cl_bar_notifications_remove(ClBarNotifications *list, uint32_t id);
+const ClBarNotification *cl_bar_notifications_get(const ClBarNotifications *list, uint32_t id);
+guint cl_bar_notifications_length(const ClBarNotifications *list);
+void cl_bar_notifications_clear(ClBarNotifications *list);

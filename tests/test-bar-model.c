@@ -342,6 +342,160 @@ static void test_queue_bounded(void)
 	g_assert_cmpuint(cl_bar_queue_length(q), ==, CL_BAR_MAX_PROMPTS);
 }
 
+/* ---- Notifications ---- */
+
+static ClBarNotification *note_from(const char *text, GError **error)
+{
+	g_autoptr(GVariant) v =
+	        g_variant_ref_sink(g_variant_parse(G_VARIANT_TYPE_VARDICT, text, NULL, NULL, NULL));
+
+	g_assert_nonnull(v);
+	return cl_bar_notification_new(v, error);
+}
+
+static void test_notification_parse(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(ClBarNotification) cage = note_from(
+	        "{'id': <uint32 7>, 'style': <'cage'>, 'cage': <'alpha'>, 'level': <'low'>,"
+	        " 'label': <'Low'>, 'colour': <'#00aa00'>, 'app-name': <'Mail'>,"
+	        " 'summary': <'Security: transfer approved'>, 'body': <'<b>x</b>'>,"
+	        " 'actions': <['reply', 'Reply', 'default', '', 'odd']>, 'urgency': <byte 2>,"
+	        " 'time': <int64 5>}",
+	        &error);
+	g_autoptr(ClBarNotification) sec = NULL;
+	g_autoptr(ClBarNotification) core = NULL;
+
+	g_assert_no_error(error);
+	g_assert_nonnull(cage);
+	g_assert_cmpuint(cage->id, ==, 7);
+	/* The summary says "Security": the style stays the cage's. */
+	g_assert_cmpint(cage->style, ==, CL_BAR_STYLE_CAGE);
+	g_assert_cmpuint(cage->colour, ==, 0x00aa00);
+	g_assert_cmpstr(cage->body, ==, "<b>x</b>"); /* kept as text, shown as text */
+	g_assert_cmpuint(cage->actions->len, ==, 2); /* the odd key without label dropped */
+	g_assert_cmpstr(((ClBarAction *)g_ptr_array_index(cage->actions, 0))->key, ==, "reply");
+	g_assert_cmpuint(cage->urgency, ==, 2);
+	g_assert_cmpint(cage->time_us, ==, 5);
+	g_assert_cmpstr(cage->severity, ==, ""); /* only security events have one */
+
+	sec = note_from("{'id': <uint32 8>, 'style': <'security'>, 'severity': <'critical'>,"
+	                " 'category': <'transfer.denied'>, 'level': <'low'>}",
+	                &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(sec->style, ==, CL_BAR_STYLE_SECURITY);
+	g_assert_cmpstr(sec->category, ==, "transfer.denied");
+	g_assert_cmpstr(sec->level, ==, ""); /* no level style for the core */
+	g_assert_cmpstr(sec->summary, ==, "");
+
+	core = note_from("{'id': <uint32 9>, 'style': <'core'>, 'severity': <'critical'>}", &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(core->style, ==, CL_BAR_STYLE_CORE);
+	g_assert_cmpstr(core->severity, ==, "");
+}
+
+static void test_notification_invalid(void)
+{
+	static const struct {
+		const char *text;
+		const char *says;
+	} cases[] = {
+	        {"{'style': <'core'>}", "id"},
+	        {"{'id': <uint32 0>, 'style': <'core'>}", "id"},
+	        {"{'id': <'1'>, 'style': <'core'>}", "id"},
+	        {"{'id': <uint32 1>}", "style"},
+	        {"{'id': <uint32 1>, 'style': <'Security'>}", "style"},
+	        {"{'id': <uint32 1>, 'style': <'core'>, 'summary': <uint32 3>}", "summary"},
+	        {"{'id': <uint32 1>, 'style': <'cage'>, 'cage': <'alpha'>, 'level': <'low'>,"
+	         " 'label': <'Low'>}",
+	         "colour"},
+	        {"{'id': <uint32 1>, 'style': <'cage'>, 'level': <'low'>, 'label': <'Low'>,"
+	         " 'colour': <'#00aa00'>}",
+	         "cage"},
+	        {"{'id': <uint32 1>, 'style': <'cage'>, 'cage': <'../x'>, 'level': <'low'>,"
+	         " 'label': <'Low'>, 'colour': <'#00aa00'>}",
+	         "cage"},
+	        {"{'id': <uint32 1>, 'style': <'security'>, 'severity': <'panic'>,"
+	         " 'category': <'x'>}",
+	         "severity"},
+	        {"{'id': <uint32 1>, 'style': <'security'>, 'severity': <'info'>,"
+	         " 'category': <'Transfer Denied'>}",
+	         "category"},
+	        {"{'id': <uint32 1>, 'style': <'core'>, 'actions': <['', 'Empty key']>}",
+	         "action 1"},
+	        {"{'id': <uint32 1>, 'style': <'core'>, 'actions': <'reply'>}", "actions"},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(ClBarNotification) n = note_from(cases[i].text, &error);
+
+		g_assert_null(n);
+		g_assert_error(error, CL_BAR_ERROR, CL_BAR_ERROR_INVALID);
+		if (!strstr(error->message, cases[i].says))
+			g_error("case %zu: \"%s\" does not name %s", i, error->message,
+			        cases[i].says);
+	}
+}
+
+static void test_notification_bounds(void)
+{
+	g_autoptr(GString) text =
+	        g_string_new("{'id': <uint32 1>, 'style': <'core'>, 'summary': <'");
+	g_autoptr(GString) actions =
+	        g_string_new("{'id': <uint32 2>, 'style': <'core'>, 'actions': <[");
+	g_autoptr(ClBarNotification) n = NULL, m = NULL;
+
+	for (int i = 0; i < 5000; i++)
+		g_string_append(text, "é");
+	g_string_append(text, "'>}");
+	n = note_from(text->str, NULL);
+	g_assert_nonnull(n);
+	g_assert_cmpuint(strlen(n->summary), <=, CL_BAR_NOTE_TEXT);
+	g_assert_true(g_utf8_validate(n->summary, -1, NULL));
+	for (int i = 0; i < 40; i++)
+		g_string_append_printf(actions, "%s'k%d', 'L%d'", i ? ", " : "", i, i);
+	g_string_append(actions, "]>}");
+	m = note_from(actions->str, NULL);
+	g_assert_nonnull(m);
+	g_assert_cmpuint(m->actions->len, ==, CL_BAR_NOTE_ACTIONS);
+}
+
+static ClBarNotification *simple_note(uint32_t id)
+{
+	g_autofree char *text = g_strdup_printf(
+	        "{'id': <uint32 %u>, 'style': <'core'>, 'summary': <'n%u'>}", id, id);
+
+	return note_from(text, NULL);
+}
+
+static void test_notifications_list(void)
+{
+	g_autoptr(ClBarNotifications) list = cl_bar_notifications_new();
+
+	cl_bar_notifications_add(list, simple_note(1));
+	cl_bar_notifications_add(list, simple_note(2));
+	cl_bar_notifications_add(list, simple_note(3));
+	/* Newest first. */
+	g_assert_cmpuint(((ClBarNotification *)g_ptr_array_index(list->items, 0))->id, ==, 3);
+	/* An update replaces and comes first. */
+	cl_bar_notifications_add(list, simple_note(1));
+	g_assert_cmpuint(cl_bar_notifications_length(list), ==, 3);
+	g_assert_cmpuint(((ClBarNotification *)g_ptr_array_index(list->items, 0))->id, ==, 1);
+	g_assert_true(cl_bar_notifications_remove(list, 2));
+	g_assert_false(cl_bar_notifications_remove(list, 2));
+	g_assert_null(cl_bar_notifications_get(list, 2));
+	g_assert_nonnull(cl_bar_notifications_get(list, 3));
+	/* Bounded: the oldest go. */
+	for (uint32_t id = 10; id < 10 + 2 * CL_BAR_MAX_NOTIFICATIONS; id++)
+		cl_bar_notifications_add(list, simple_note(id));
+	g_assert_cmpuint(cl_bar_notifications_length(list), ==, CL_BAR_MAX_NOTIFICATIONS);
+	g_assert_null(cl_bar_notifications_get(list, 10));
+	g_assert_nonnull(cl_bar_notifications_get(list, 9 + 2 * CL_BAR_MAX_NOTIFICATIONS));
+	cl_bar_notifications_clear(list);
+	g_assert_cmpuint(cl_bar_notifications_length(list), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -357,5 +511,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/bar/gate/event-time", test_gate_event_time);
 	g_test_add_func("/bar/queue", test_queue);
 	g_test_add_func("/bar/queue/bounded", test_queue_bounded);
+	g_test_add_func("/bar/notification/parse", test_notification_parse);
+	g_test_add_func("/bar/notification/invalid", test_notification_invalid);
+	g_test_add_func("/bar/notification/bounds", test_notification_bounds);
+	g_test_add_func("/bar/notifications/list", test_notifications_list);
 	return g_test_run();
 }

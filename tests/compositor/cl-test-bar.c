@@ -7,6 +7,7 @@
  *
  *   cl-test-bar --out FILE [--commands FIFO] [--bar toplevel|surface|none]
  *               [--bar-colour RRGGBB] [--early] [--dialog W,H,RRGGBB]...
+ *               [--notification W,H,RRGGBB]... [--shell-version 1|2]
  *
  * --bar toplevel (default): an xdg_toplevel given to set_bar; it draws the
  * size the compositor configures (CL_BAR_DEFAULT_W x _H when 0x0).
@@ -14,7 +15,9 @@
  * set_bar.  --early: set_bar and set_dialog come before the toplevel's
  * first commit (otherwise after its first configure).  --dialog creates a
  * dialog toplevel (set_dialog) at start; it draws the configured size, or
- * W x H when the compositor leaves the size to it.
+ * W x H when the compositor leaves the size to it; --notification likewise a
+ * notification toplevel (set_notification, shell version 2).
+ * --shell-version binds zcloison_shell_v1 at that version (default 2).
  *
  * Lines appended to FILE (each process starts with "start PID"):
  *   env NAME=VALUE | env NAME unset   (DBUS_SESSION_BUS_ADDRESS, DISPLAY,
@@ -25,15 +28,22 @@
  *   secure-attention
  *   bar-configure W H [activated] / bar-mapped
  *   dialog-configure N W H [activated] / dialog-mapped N
+ *   notification-configure N W H [activated] / notification-mapped N
  *   keyboard-enter WHO / keyboard-leave WHO / key CODE pressed|released
  *   pointer-enter WHO / button WHO CODE pressed|released
- *     (WHO: "bar", "dialog-N" or "other")
+ *     (WHO: "bar", "dialog-N", "notification-N" or "other")
  *   protocol-error INTERFACE CODE / disconnected ERROR / sigterm
  *
  * Commands, one per line on the FIFO:
  *   dialog W H RRGGBB      a new dialog (numbered from 1, --dialog first)
  *   dialog-big W H RRGGBB  a dialog that draws W x H whatever it is told
  *   close-dialog N         destroy dialog N
+ *   notification W H RRGGBB      a new notification toplevel (numbered
+ *                                from 1, --notification first)
+ *   notification-big W H RRGGBB  one that draws W x H whatever it is told
+ *   close-notification N   destroy notification toplevel N
+ *   notification-requests N  notification toplevel N asks to be maximised,
+ *                          fullscreen, moved and resized (all ignored)
  *   release                release_focus
  *   focus-window ID        focus_window
  *   bar-draw W H           draw the bar W x H, whatever it was told
@@ -43,7 +53,12 @@
  *                          xdg_popup), "dialog-bar" (on the bar's
  *                          toplevel), "bar-dialog" (set_bar on dialog 1),
  *                          "bar-xdg-surface" (set_bar on an xdg_surface
- *                          without a role)
+ *                          without a role), "notification-roleless",
+ *                          "notification-popup", "notification-bar" (on
+ *                          the bar's toplevel), "notification-dialog" (on
+ *                          dialog 1), "dialog-notification" (set_dialog on
+ *                          notification 1), "bar-notification" (set_bar
+ *                          on notification 1)
  *   quit                   exit 0
  * Exit status: 0 on quit or SIGTERM, 3 when the compositor disconnected it,
  * 2 on usage or set-up errors.  On SIGTERM, what the socket still holds
@@ -68,17 +83,20 @@
 #include "xdg-shell-client-protocol.h"
 #include "cl-test-shm.h"
 
-#define CL_BAR_DEFAULT_W 1280
-#define CL_BAR_DEFAULT_H 28
-#define MAX_DIALOGS      16
-#define MAX_SIDE         4096
+#define CL_BAR_DEFAULT_W  1280
+#define CL_BAR_DEFAULT_H  28
+#define MAX_DIALOGS       16
+#define MAX_NOTIFICATIONS 8
+#define MAX_SIDE          4096
 
-enum kind { KIND_BAR, KIND_DIALOG };
+enum kind { KIND_BAR, KIND_DIALOG, KIND_NOTIFICATION };
+
+static const char *const kind_names[] = {"bar", "dialog", "notification"};
 
 struct window {
 	struct app *app;
 	enum kind kind;
-	int index; /* dialogs: 1.. */
+	int index; /* dialogs, notifications: 1.. */
 	struct wl_surface *surface;
 	struct xdg_surface *xdg_surface;
 	struct xdg_toplevel *xdg_toplevel;
@@ -114,6 +132,9 @@ struct app {
 	struct wl_surface *bar_plain; /* --bar surface */
 	struct window *dialogs[MAX_DIALOGS];
 	int n_dialogs;
+	struct window *notifications[MAX_NOTIFICATIONS];
+	int n_notifications;
+	uint32_t shell_version;
 	struct wl_surface *pointer_surface;
 	bool quit;
 };
@@ -190,7 +211,7 @@ static void window_draw(struct window *win, int w, int h)
 		if (win->kind == KIND_BAR)
 			say(win->app, "bar-mapped");
 		else
-			say(win->app, "dialog-mapped %d", win->index);
+			say(win->app, "%s-mapped %d", kind_names[win->kind], win->index);
 	}
 }
 
@@ -205,8 +226,10 @@ static void send_role(struct window *win)
 	win->role_sent = true;
 	if (win->kind == KIND_BAR)
 		zcloison_shell_v1_set_bar(app->shell, win->surface);
-	else
+	else if (win->kind == KIND_DIALOG)
 		zcloison_shell_v1_set_dialog(app->shell, win->surface);
+	else
+		zcloison_shell_v1_set_notification(app->shell, win->surface);
 }
 
 static void xdg_surface_configure(void *data, struct xdg_surface *xdg_surface, uint32_t serial)
@@ -218,7 +241,7 @@ static void xdg_surface_configure(void *data, struct xdg_surface *xdg_surface, u
 	if (win->kind == KIND_BAR)
 		say(win->app, "bar-configure %d %d%s", w, h, win->activated ? " activated" : "");
 	else
-		say(win->app, "dialog-configure %d %d %d%s", win->index, w, h,
+		say(win->app, "%s-configure %d %d %d%s", kind_names[win->kind], win->index, w, h,
 		    win->activated ? " activated" : "");
 	/* After the first commit: the compositor has a view for it now. */
 	send_role(win);
@@ -278,7 +301,7 @@ static void window_init(struct app *app, struct window *win, enum kind kind, int
 	if (kind == KIND_BAR)
 		snprintf(title, sizeof(title), "cloison-bar");
 	else
-		snprintf(title, sizeof(title), "dialog %d", index);
+		snprintf(title, sizeof(title), "%s %d", kind_names[kind], index);
 	xdg_toplevel_set_title(win->xdg_toplevel, title);
 	if (app->early)
 		send_role(win);
@@ -312,7 +335,23 @@ static struct window *dialog_new(struct app *app, int w, int h, uint32_t colour,
 	return win;
 }
 
-/* "bar", "dialog-N" or "other" for a surface of ours. */
+static struct window *notification_new(struct app *app, int w, int h, uint32_t colour, bool big)
+{
+	struct window *win;
+
+	if (app->n_notifications >= MAX_NOTIFICATIONS)
+		die("too many notification toplevels");
+	win = calloc(1, sizeof(*win));
+	if (!win)
+		die("out of memory");
+	win->ignore_size = big;
+	app->notifications[app->n_notifications] = win;
+	app->n_notifications++;
+	window_init(app, win, KIND_NOTIFICATION, app->n_notifications, colour, w, h);
+	return win;
+}
+
+/* "bar", "dialog-N", "notification-N" or "other" for a surface of ours. */
 static void who(struct app *app, struct wl_surface *surface, char *out, size_t n)
 {
 	if (surface && surface == app->bar.surface) {
@@ -326,6 +365,12 @@ static void who(struct app *app, struct wl_surface *surface, char *out, size_t n
 	for (int i = 0; i < app->n_dialogs; i++) {
 		if (app->dialogs[i] && surface && app->dialogs[i]->surface == surface) {
 			snprintf(out, n, "dialog-%d", app->dialogs[i]->index);
+			return;
+		}
+	}
+	for (int i = 0; i < app->n_notifications; i++) {
+		if (app->notifications[i] && surface && app->notifications[i]->surface == surface) {
+			snprintf(out, n, "notification-%d", app->notifications[i]->index);
 			return;
 		}
 	}
@@ -542,7 +587,11 @@ static void registry_global(void *data, struct wl_registry *registry, uint32_t n
 		app->seat = wl_registry_bind(registry, name, &wl_seat_interface, 5);
 		wl_seat_add_listener(app->seat, &seat_listener, app);
 	} else if (strcmp(iface, zcloison_shell_v1_interface.name) == 0) {
-		app->shell = wl_registry_bind(registry, name, &zcloison_shell_v1_interface, 1);
+		if (version < app->shell_version)
+			die("the compositor offers zcloison_shell_v1 version %u, not %u", version,
+			    app->shell_version);
+		app->shell = wl_registry_bind(registry, name, &zcloison_shell_v1_interface,
+		                              app->shell_version);
 		zcloison_shell_v1_add_listener(app->shell, &shell_listener, app);
 	}
 }
@@ -589,6 +638,37 @@ static void bad_request(struct app *app, const char *kind)
 		surface = wl_compositor_create_surface(app->compositor);
 		xdg_wm_base_get_xdg_surface(app->wm_base, surface);
 		zcloison_shell_v1_set_bar(app->shell, surface);
+	} else if (strcmp(kind, "notification-roleless") == 0) {
+		surface = wl_compositor_create_surface(app->compositor);
+		zcloison_shell_v1_set_notification(app->shell, surface);
+	} else if (strcmp(kind, "notification-popup") == 0) {
+		struct xdg_positioner *pos = xdg_wm_base_create_positioner(app->wm_base);
+		struct xdg_surface *xs;
+
+		if (!app->bar.xdg_surface)
+			die("notification-popup needs the bar toplevel");
+		surface = wl_compositor_create_surface(app->compositor);
+		xs = xdg_wm_base_get_xdg_surface(app->wm_base, surface);
+		xdg_positioner_set_size(pos, 50, 50);
+		xdg_positioner_set_anchor_rect(pos, 0, 0, 10, 10);
+		xdg_surface_get_popup(xs, app->bar.xdg_surface, pos);
+		zcloison_shell_v1_set_notification(app->shell, surface);
+	} else if (strcmp(kind, "notification-bar") == 0) {
+		if (!app->bar.surface)
+			die("notification-bar needs the bar toplevel");
+		zcloison_shell_v1_set_notification(app->shell, app->bar.surface);
+	} else if (strcmp(kind, "notification-dialog") == 0) {
+		if (app->n_dialogs < 1)
+			die("notification-dialog needs a dialog");
+		zcloison_shell_v1_set_notification(app->shell, app->dialogs[0]->surface);
+	} else if (strcmp(kind, "dialog-notification") == 0) {
+		if (app->n_notifications < 1)
+			die("dialog-notification needs a notification toplevel");
+		zcloison_shell_v1_set_dialog(app->shell, app->notifications[0]->surface);
+	} else if (strcmp(kind, "bar-notification") == 0) {
+		if (app->n_notifications < 1)
+			die("bar-notification needs a notification toplevel");
+		zcloison_shell_v1_set_bar(app->shell, app->notifications[0]->surface);
 	} else {
 		say(app, "unknown bad kind %s", kind);
 		return;
@@ -613,6 +693,29 @@ static void run_command(struct app *app, char *line)
 		free(app->dialogs[n - 1]);
 		app->dialogs[n - 1] = NULL;
 		say(app, "closed dialog %d", n);
+	} else if (sscanf(line, "notification %d %d %15s", &w, &h, colour) == 3 &&
+	           parse_colour(colour, &c)) {
+		notification_new(app, w, h, c, false);
+	} else if (sscanf(line, "notification-big %d %d %15s", &w, &h, colour) == 3 &&
+	           parse_colour(colour, &c)) {
+		notification_new(app, w, h, c, true);
+	} else if (sscanf(line, "close-notification %d", &n) == 1 && n >= 1 &&
+	           n <= app->n_notifications && app->notifications[n - 1]) {
+		window_destroy(app->notifications[n - 1]);
+		free(app->notifications[n - 1]);
+		app->notifications[n - 1] = NULL;
+		say(app, "closed notification %d", n);
+	} else if (sscanf(line, "notification-requests %d", &n) == 1 && n >= 1 &&
+	           n <= app->n_notifications && app->notifications[n - 1]) {
+		struct xdg_toplevel *t = app->notifications[n - 1]->xdg_toplevel;
+
+		xdg_toplevel_set_maximized(t);
+		xdg_toplevel_set_fullscreen(t, NULL);
+		if (app->seat) {
+			xdg_toplevel_move(t, app->seat, 0);
+			xdg_toplevel_resize(t, app->seat, 0, XDG_TOPLEVEL_RESIZE_EDGE_BOTTOM_LEFT);
+		}
+		say(app, "sent notification-requests %d", n);
 	} else if (strcmp(line, "release") == 0) {
 		zcloison_shell_v1_release_focus(app->shell);
 	} else if (sscanf(line, "focus-window %u", &id) == 1) {
@@ -717,6 +820,7 @@ static void parse_args(struct app *app, int argc, char **argv)
 	app->bar_mode = "toplevel";
 	app->bar_colour = 0xff224488u;
 	app->commands_fd = -1;
+	app->shell_version = 2;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -737,12 +841,18 @@ static void parse_args(struct app *app, int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--early") == 0) {
 			app->early = true;
-		} else if (strcmp(a, "--dialog") == 0 && v) {
+		} else if ((strcmp(a, "--dialog") == 0 || strcmp(a, "--notification") == 0) && v) {
 			i++; /* created once connected */
+		} else if (strcmp(a, "--shell-version") == 0 && v) {
+			if (strcmp(v, "1") && strcmp(v, "2"))
+				die("--shell-version: 1 or 2");
+			app->shell_version = v[0] == '1' ? 1 : 2;
+			i++;
 		} else {
 			die("usage: cl-test-bar --out FILE [--commands FIFO] "
 			    "[--bar toplevel|surface|none] [--bar-colour RRGGBB] [--early] "
-			    "[--dialog W,H,RRGGBB]...");
+			    "[--dialog W,H,RRGGBB]... [--notification W,H,RRGGBB]... "
+			    "[--shell-version 1|2]");
 		}
 	}
 	if (!out)
@@ -801,13 +911,17 @@ int main(int argc, char **argv)
 		int w, h;
 		char colour[16];
 		uint32_t c;
+		bool dialog = strcmp(argv[i], "--dialog") == 0;
 
-		if (strcmp(argv[i], "--dialog") != 0)
+		if (!dialog && strcmp(argv[i], "--notification") != 0)
 			continue;
 		if (sscanf(argv[i + 1], "%d,%d,%15s", &w, &h, colour) != 3 ||
 		    !parse_colour(colour, &c))
-			die("--dialog W,H,RRGGBB");
-		dialog_new(&app, w, h, c, false);
+			die("%s W,H,RRGGBB", argv[i]);
+		if (dialog)
+			dialog_new(&app, w, h, c, false);
+		else
+			notification_new(&app, w, h, c, false);
 	}
 
 	fds[0] = (struct pollfd){.fd = wl_display_get_fd(app.display), .events = POLLIN};

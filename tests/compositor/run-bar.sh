@@ -23,9 +23,18 @@
 # strip; kill -9 of the bar shows the fallback strip until the compositor
 # restarts it; cages still cannot bind zcloison_shell_v1.  Further
 # compositors: a role-less bar surface and a dialog named before its first
-# commit; and each invalid request (set_dialog on a role-less surface, on
-# an xdg_popup, on the bar; set_bar on a dialog, on an xdg_surface without
-# a role) is the protocol error invalid_surface for the bar alone.
+# commit, from a bar bound at version 1; and each invalid request
+# (set_dialog on a role-less surface, on an xdg_popup, on the bar, on a
+# notification toplevel; set_bar on a dialog, on an xdg_surface without a
+# role, on a notification toplevel; set_notification on a role-less surface,
+# an xdg_popup, the bar, a dialog) is the protocol error invalid_surface for
+# the bar alone.
+# Notification toplevels (set_notification, version 2): placed in the
+# top-right corner of the work area in the core frame, not focused when
+# mapped, its maximise/fullscreen/move/resize requests ignored; a fullscreen cage window and its popup reaching over it stay
+# below it; a dialog covers it; a click focuses it and release_focus (or its
+# destruction) gives the focus back; a too large one is told the work area's
+# size and never covers the strip.
 #
 # Reference: tests/compositor/reference/bar-dialog.png (CLOISON_UPDATE_REFERENCES=1
 # writes a missing one; look at it before committing it).  On a failure the
@@ -70,6 +79,8 @@ DIALOG=ffcc00
 BEHIND=3030ff
 HATCH_DARK=303030
 HATCH_LIGHT=d0d0d0
+NOTE=ff8800
+NOTE_MARGIN=8
 TOLERANCE=8
 REF_TOLERANCE=24
 
@@ -485,6 +496,173 @@ c_cursor_over_dialog() {
 	fi
 }
 
+# --- checks: notification toplevels --------------------------------------------------
+
+# The expected client area of a W x H notification: top-right of the work area.
+notification_expected() {
+	echo "$((WIDTH - NOTE_MARGIN - CORE_BORDER - $1)) $((BAR + NOTE_MARGIN + CORE_TITLE)) $1 $2"
+}
+
+c_notification_placed() {
+	windows
+	NOTE_BEFORE=$(q focused)
+	bar_mark
+	bar_cmd "notification 300 120 $NOTE"
+	wait_until 100 is_mapped role:notification || {
+		MSG="no notification mapped: $(q summary)"
+		return 1
+	}
+	got=$(q geometry role:notification)
+	want=$(notification_expected 300 120)
+	MSG="client area $got, expected $want; cage $(q get role:notification cage), core $(q get role:notification core); order: $(q summary)"
+	[ "$got" = "$want" ] && [ "$(q get role:notification core)" = true ] &&
+		[ "$(q get role:notification cage)" = null ]
+}
+
+c_notification_no_focus() {
+	sleep 0.5
+	windows
+	MSG="focused before: $NOTE_BEFORE, after: $(q focused); bar saw: $(tail -n +"$((MARK + 1))" "$T/bar.out" | tr '\n' ';')"
+	[ "$(q focused)" = "$NOTE_BEFORE" ] && [ "$(q get role:notification focused)" = false ] &&
+		! bar_since '^keyboard-enter notification' &&
+		! bar_since '^notification-configure 1 .*activated'
+}
+
+c_notification_requests() {
+	bar_mark
+	bar_cmd "notification-requests 1"
+	wait_until 30 bar_since '^sent notification-requests 1$'
+	sleep 0.5
+	windows
+	got=$(q geometry role:notification)
+	want=$(notification_expected 300 120)
+	MSG="after maximise, fullscreen, move and resize requests: at $got (expected $want); configures: $(tail -n +"$((MARK + 1))" "$T/bar.out" | grep '^notification-configure' | tr '\n' ';')"
+	[ "$got" = "$want" ] && ! bar_since "^notification-configure 1 [1-9]"
+}
+
+# Hatch around it, its label on the top band, its colour inside.
+c_notification_pixels() {
+	# shellcheck disable=SC2046
+	set -- $(q geometry role:notification)
+	stable_shot note || return 1
+	x0=$(($1 - CORE_BORDER))
+	y0=$(($2 - CORE_TITLE))
+	dark=$("$PNGPIX" "$T/note.png" --count-same "$HATCH_DARK" --tolerance 8 "$x0" "$2" "$(($1 - 2))" "$(($2 + $4))")
+	light=$("$PNGPIX" "$T/note.png" --count-same "$HATCH_LIGHT" --tolerance 8 "$x0" "$2" "$(($1 - 2))" "$(($2 + $4))")
+	label=$("$PNGPIX" "$T/note.png" --count-same ffffff --tolerance 60 "$x0" "$y0" "$(($1 + $3 + CORE_BORDER))" "$2")
+	MSG="left band: $dark dark and $light light hatch pixels; top band: $label white label pixels"
+	# The band is 6 px wide, 120 px high: about 360 pixels of each grey.
+	if [ "${dark:-0}" -lt 200 ] || [ "${light:-0}" -lt 200 ] || [ "${label:-0}" -lt 40 ]; then
+		keep_shot note "$T/note.png" "$MSG"
+		return 1
+	fi
+	pixels_are notification-content "$T/note.png" "$NOTE" $(($1 + $3 / 2)) $(($2 + $4 / 2)) \
+		"$1" "$2" $(($1 + $3 - 1)) $(($2 + $4 - 1))
+}
+
+# A focused fullscreen cage window with a popup over the top-right corner.
+c_notification_above_cage() {
+	start_client N beta --title Cover --colour "$HIGH" --fullscreen \
+		--popup "500,300,$((WIDTH - 520)),0" --popup-colour 00ffff
+	wait_until 100 is_mapped title:Cover || {
+		MSG="the covering window never mapped"
+		return 1
+	}
+	id=$(wfield title:Cover id)
+	ctl focus "$id" >/dev/null 2>&1 && wait_until 30 is_focused title:Cover || {
+		MSG="cannot focus it"
+		return 1
+	}
+	wait_until 50 grep -q '^popup-mapped' "$T/N.out"
+	sleep 0.3
+	# shellcheck disable=SC2046
+	set -- $(q geometry role:notification)
+	stable_shot cover || return 1
+	popup=$("$PNGPIX" "$T/cover.png" --count-same 00ffff --tolerance 8 $((WIDTH - 600)) "$BAR" "$WIDTH" 400)
+	MSG="cyan popup pixels near the corner: $popup"
+	pixels_are notification-above-cage "$T/cover.png" "$NOTE" $(($1 + $3 / 2)) $(($2 + $4 / 2)) \
+		"$1" "$2" $(($1 + $3 - 1)) $(($2 + $4 - 1)) || return 1
+	[ "${popup:-0}" -gt 1000 ] || {
+		MSG="the popup never showed, nothing tried to cover: $MSG"
+		keep_shot cover "$T/cover.png" "$MSG"
+		return 1
+	}
+	MSG="the notification stays above a focused fullscreen high window and its popup; $MSG"
+}
+
+c_notification_below_dialog() {
+	bar_cmd "dialog 1200 600 00ff00"
+	wait_until 100 is_focused "title:dialog 4" || {
+		MSG="the dialog did not map: $(q summary)"
+		return 1
+	}
+	# shellcheck disable=SC2046
+	set -- $(q geometry role:notification)
+	stable_shot over || return 1
+	pixels_are dialog-over-notification "$T/over.png" 00ff00 $(($1 + $3 / 2)) $(($2 + $4 / 2)) ||
+		return 1
+	bar_cmd "close-dialog 4"
+	wait_until 50 window_gone "title:dialog 4" && wait_until 30 is_focused title:Cover
+	rc=$?
+	MSG="the dialog covers the notification; after it, focused: $(q focused)"
+	return $rc
+}
+
+c_notification_click() {
+	# shellcheck disable=SC2046
+	set -- $(q geometry role:notification)
+	bar_mark
+	ctl input move $(($1 + $3 / 2)) $(($2 + $4 / 2)) >/dev/null && ctl input click >/dev/null
+	wait_until 30 is_focused role:notification &&
+		wait_until 30 bar_since '^keyboard-enter notification-1$' &&
+		wait_until 30 bar_since '^button notification-1 272 pressed'
+	rc=$?
+	MSG="focused: $(q focused); bar saw: $(tail -n +"$((MARK + 1))" "$T/bar.out" | tr '\n' ';')"
+	[ $rc = 0 ] || return 1
+	bar_cmd release
+	wait_until 30 is_focused title:Cover
+	rc=$?
+	MSG="click: keyboard to the notification; release_focus: focused $(q focused)"
+	return $rc
+}
+
+c_notification_gone_focused() {
+	# shellcheck disable=SC2046
+	set -- $(q geometry role:notification)
+	ctl input move $(($1 + 10)) $(($2 + 10)) >/dev/null && ctl input click >/dev/null
+	wait_until 30 is_focused role:notification || {
+		MSG="the click did not focus it: $(q summary)"
+		return 1
+	}
+	bar_cmd "close-notification 1"
+	wait_until 50 window_gone role:notification && wait_until 30 is_focused title:Cover
+	rc=$?
+	MSG="after the focused notification went away: $(q summary)"
+	stop_pid "$PID_N"
+	return $rc
+}
+
+c_notification_too_big() {
+	bar_cmd "notification-big 3000 3000 $NOTE"
+	wait_until 100 is_mapped "title:notification 2" || {
+		MSG="never mapped: $(q summary)"
+		return 1
+	}
+	# shellcheck disable=SC2046
+	set -- $(q geometry "title:notification 2")
+	want_w=$((WIDTH - 2 * CORE_BORDER - 2 * NOTE_MARGIN))
+	want_h=$((HEIGHT - BAR - CORE_TITLE - CORE_BORDER - 2 * NOTE_MARGIN))
+	MSG="client area at $1,$2 ${3}x$4; told: $(grep '^notification-configure 2 ' "$T/bar.out" | tail -n 1)"
+	[ "$(($2 - CORE_TITLE))" -ge "$BAR" ] && [ "$(($1 - CORE_BORDER))" -ge 0 ] || return 1
+	grep -q "^notification-configure 2 $want_w $want_h" "$T/bar.out" || return 1
+	stable_shot nbig || return 1
+	# shellcheck disable=SC2046
+	pixels_are notification-big-strip "$T/nbig.png" "$BAR_COLOUR" $(strip_points) || return 1
+	bar_cmd "close-notification 2"
+	wait_until 50 window_gone "title:notification 2"
+	MSG="strip intact; $MSG"
+}
+
 # --- checks: secure attention -----------------------------------------------------
 
 c_sak_to_bar() {
@@ -677,7 +855,7 @@ other_has() {
 # A role-less bar surface (as before the toplevel bar) and a dialog named
 # before its first commit; Super+Escape without a toplevel bar only clears the focus.
 c_roleless_bar() {
-	other_begin roleless --bar surface --early --dialog "200,100,$DIALOG" || {
+	other_begin roleless --shell-version 1 --bar surface --early --dialog "200,100,$DIALOG" || {
 		MSG="compositor did not start"
 		return 1
 	}
@@ -709,13 +887,15 @@ c_roleless_bar() {
 # c_invalid KIND: the bar's request KIND is invalid_surface, for the bar only.
 c_invalid() {
 	mkfifo -m 0600 "$T/bad-$1.cmd" || return 1
-	other_begin "bad-$1" --commands "$T/bad-$1.cmd" --dialog "200,100,$DIALOG" || {
+	other_begin "bad-$1" --commands "$T/bad-$1.cmd" --dialog "200,100,$DIALOG" \
+		--notification "100,50,$NOTE" || {
 		MSG="compositor did not start"
 		return 1
 	}
 	# Generous waits: a loaded machine (sanitizer builds in parallel) is slow.
 	mapped=yes
 	wait_until 300 other_has "bad-$1" '^dialog-mapped 1' || mapped=no
+	wait_until 300 other_has "bad-$1" '^notification-mapped 1' || mapped=no
 	echo "bad $1" >"$T/bad-$1.cmd"
 	wait_until 300 other_has "bad-$1" '^protocol-error '
 	rc=$?
@@ -769,12 +949,29 @@ run_all() {
 		c_dialog_focus_return
 	check "a too large dialog is told the work area's size and never covers the strip" \
 		c_dialog_too_big
+	check "a notification toplevel sits in the work area's top-right corner, core, no cage" \
+		c_notification_placed
+	check "a notification toplevel never takes the focus when it maps" c_notification_no_focus
+	check "its maximise, fullscreen, move and resize requests are ignored" c_notification_requests
+	check "the notification's core frame: hatch, label, its content inside" \
+		c_notification_pixels
+	check "a focused fullscreen cage window and its popup stay below the notification" \
+		c_notification_above_cage
+	check "a dialog is drawn above the notification; closing it gives the focus back" \
+		c_notification_below_dialog
+	check "a click focuses the notification; release_focus gives the focus back" \
+		c_notification_click
+	check "a focused notification going away gives the focus back" c_notification_gone_focused
+	check "a too large notification is told the work area's size, never covers the strip" \
+		c_notification_too_big
 	check "a bar surface taller than the strip gives way to the fallback strip" c_bar_too_large
 	check "kill -9 of the bar: fallback strip with its label, then the bar is back" c_bar_killed
 	check "a cage still cannot see or bind zcloison_shell_v1" c_cage_cannot_bind
-	check "a role-less bar surface and an early dialog; Super+Escape without a toplevel bar" \
+	check "version 1 bar: a role-less bar surface and an early dialog; Super+Escape without a toplevel bar" \
 		c_roleless_bar
-	for kind in dialog-roleless dialog-popup dialog-bar bar-dialog bar-xdg-surface; do
+	for kind in dialog-roleless dialog-popup dialog-bar bar-dialog bar-xdg-surface \
+		notification-roleless notification-popup notification-bar notification-dialog \
+		dialog-notification bar-notification; do
 		check "invalid_surface for the bar alone: $kind" c_invalid "$kind"
 	done
 	check "SIGTERM stops the compositor and its bar cleanly" c_sigterm
