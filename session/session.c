@@ -646,7 +646,7 @@ static void child_exited(Child *c, int status)
 			return;
 		}
 		cl_warn("%s %s%s", c->name, how, c->cage->restart ? "" : " (restart=false)");
-		body = g_strdup_printf(_("The launcher of cage %s %s."), c->cage->id, how);
+		body = g_strdup_printf(_("Cage %s stopped unexpectedly (%s)."), c->cage->id, how);
 		post_event(s, CL_SEVERITY_WARNING, CL_EVENT_CAGE_CRASHED, _("A cage stopped"), body,
 		           c->cage->id);
 		if (c->cage->restart)
