@@ -917,9 +917,13 @@ static bool prepare_dirs(ClSession *s, GError **error)
 	state_fd = cl_paths_ensure_state_dir(s->state_home, error);
 	if (state_fd < 0)
 		return false;
+	/*
+	 * Each cage's data directory; its home inside is the launcher's to
+	 * create and check (started by root, it belongs to the cage account).
+	 */
 	for (guint i = 0; i < s->config->cages->len; i++) {
 		const ClCage *cage = s->config->cages->pdata[i];
-		int fd = cl_paths_ensure_cage_home(s->data_home, cage->id, error);
+		int fd = cl_paths_ensure_cage_data(s->data_home, cage->id, error);
 
 		if (fd < 0)
 			return false;

@@ -548,9 +548,25 @@ fi
 check "5: the runtime directory $RUN/cloison is removed" test ! -e "$RUN/cloison"
 check "5: the session logged a clean stop" grep -q "the session ended (exit status 0)" "$T/session.log"
 
-if grep -q "Sanitizer\|runtime error" "$T/session.log"; then
+# Again, on the same homes (started by root, the launcher gave them to the
+# cage account): the session starts as before, and stops on SIGINT.
+start_session "$T/session2.log"
+if wait_for 600 session_ready; then
+	ok "a second session on the same data directories starts (bar and both windows mapped)"
+else
+	not_ok "a second session on the same data directories starts (bar and both windows mapped)"
+	diag "$(tail -n 20 "$T/session2.log")"
+fi
+kill -INT "$SPID"
+wait "$SPID"
+rc=$?
+SPID=
+check "SIGINT: the session exits 0 (got $rc) and removes the runtime directory" \
+	test $rc -eq 0 -a ! -e "$RUN/cloison"
+
+if cat "$T/session.log" "$T/session2.log" | grep -q "Sanitizer\|runtime error"; then
 	not_ok "no sanitizer report in the session's log"
-	diag "$(grep -A5 "Sanitizer\|runtime error" "$T/session.log" | head -n 30)"
+	diag "$(cat "$T/session.log" "$T/session2.log" | grep -A5 "Sanitizer\|runtime error" | head -n 30)"
 else
 	ok "no sanitizer report in the session's log"
 fi
