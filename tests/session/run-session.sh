@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # TAP test: cloison-session end to end (issue 8, tests 1, 4, 5 and 6).
 #
-#   run-session.sh SESSION COMPOSITOR CTL BAR TRANSFERD CAGE CAGE_INIT NOTIFYD TOPLEVEL PNG_PIXEL
+#   run-session.sh SESSION COMPOSITOR CTL BAR TRANSFERD CAGE CAGE_INIT NOTIFYD TOPLEVEL PNG_PIXEL \
+#                  TRANSFER_CLI
 #
 # A real headless session (`cloison-session --headless --test-input`) in a
 # private runtime directory, with the real compositor, bar, broker and cage
@@ -18,6 +19,13 @@
 #     reference/session.png (cl-png-pixel compare; the work area and the
 #     bar's window buttons are masked: the order in which two cages started
 #     in parallel map their windows varies);
+#  2. a document sent from inside cage alpha (the in-cage cloison-transfer,
+#     through `cloison-cage exec`) to beta: the trusted dialog appears, a
+#     click on Approve at once does nothing, after 1 s it delivers to beta's
+#     ~/Incoming/alpha/ with the origin xattr, and the audit log has it;
+#  3. downward (beta -> alpha, ask-declassify for text/plain): a PNG is
+#     denied without a dialog; a text file gets a dialog whose Approve does
+#     nothing until "I declassify this file" is ticked;
 #  4. SIGKILL to a cage's launcher: reported (log, cage.crashed event),
 #     restarted when the cage says restart=true, not otherwise; SIGKILL to
 #     the broker: restarted, session.service-restarted event;
@@ -44,6 +52,7 @@ CAGE_INIT=${7:-}
 NOTIFYD=${8:-}
 TOPLEVEL=${9:-}
 PNGPIX=${10:-}
+CLI=${11:-}
 MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
 # The session finds its programs through absolute paths only.
 abs() {
@@ -54,7 +63,7 @@ abs() {
 }
 SESSION=$(abs "$SESSION") COMP=$(abs "$COMP") CTL=$(abs "$CTL") BAR=$(abs "$BAR")
 TRANSFERD=$(abs "$TRANSFERD") CAGE_BIN=$(abs "$CAGE_BIN") CAGE_INIT=$(abs "$CAGE_INIT")
-NOTIFYD=$(abs "$NOTIFYD") TOPLEVEL=$(abs "$TOPLEVEL") PNGPIX=$(abs "$PNGPIX")
+NOTIFYD=$(abs "$NOTIFYD") TOPLEVEL=$(abs "$TOPLEVEL") PNGPIX=$(abs "$PNGPIX") CLI=$(abs "$CLI")
 PYTHON=${PYTHON3:-/usr/bin/python3}
 [ -x "$PYTHON" ] || PYTHON=python3
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -141,7 +150,7 @@ wait_for() { # wait_for TENTHS COMMAND...
 # --- prerequisites ---------------------------------------------------------------------
 
 cage_prereqs "$SESSION" "$COMP" "$CTL" "$BAR" "$TRANSFERD" "$CAGE_BIN" "$CAGE_INIT" "$NOTIFYD" \
-	"$TOPLEVEL" "$PNGPIX" || skip_all
+	"$TOPLEVEL" "$PNGPIX" "$CLI" || skip_all
 command -v dbus-daemon >/dev/null 2>&1 || {
 	skip_reason="dbus-daemon is not installed (tools/install-deps)"
 	skip_all
@@ -165,8 +174,15 @@ for d in cloison cloison/cages cloison/cages/alpha cloison/cages/alpha/home \
 done
 for c in alpha beta; do
 	cp "$TOPLEVEL" "$DATA/cloison/cages/$c/home/toplevel"
-	chmod 0755 "$DATA/cloison/cages/$c/home/toplevel"
+	cp "$CLI" "$DATA/cloison/cages/$c/home/cloison-transfer"
+	chmod 0755 "$DATA/cloison/cages/$c/home/toplevel" "$DATA/cloison/cages/$c/home/cloison-transfer"
 done
+A=$DATA/cloison/cages/alpha/home
+B=$DATA/cloison/cages/beta/home
+printf 'quarterly report\n' >"$A/report.txt"
+printf 'minutes\n' >"$B/minutes.txt"
+printf '\211PNG\r\n\032\n\000\000\000\rIHDR\000\000\000\001\000\000\000\001\010\006\000\000\000\037\025\304\211' >"$B/picture.png"
+chmod 0644 "$A/report.txt" "$B/minutes.txt" "$B/picture.png"
 export XDG_RUNTIME_DIR="$RUN" XDG_DATA_HOME="$DATA" XDG_STATE_HOME="$STATE" HOME="$T/home"
 export XDG_CONFIG_HOME="$T/config" XDG_CACHE_HOME="$T/cache"
 unset WAYLAND_DISPLAY WAYLAND_SOCKET DISPLAY DBUS_SESSION_BUS_ADDRESS
@@ -200,6 +216,10 @@ applications=/home/user/toplevel --app-id beta-app --title Beta --colour $BETA_A
 [transfer low high]
 action=ask
 types=text/*
+
+[transfer high low]
+action=ask-declassify
+types=text/plain
 EOF
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -473,6 +493,136 @@ fi
 
 check "1: the session told the broker and notifyd where the core bus is" \
 	grep -q "cloison-notifyd is ready" "$T/session.log"
+
+# --- 2, 3. transfers through the trusted dialog -------------------------------------------
+
+export DBUS_SESSION_BUS_ADDRESS="unix:path=$RUN/cloison/core/bus"
+has_dialog() {
+	windows && "$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if any(w.get("role") == "dialog" and w.get("mapped") for w in d["windows"]) else 1)' "$T/w.json"
+}
+no_dialog() {
+	! has_dialog
+}
+# Approve is the last button of the dialog's bottom-right row (margins 16 px
+# right, 14 px bottom; see tests/bar/run-bar-gtk.sh).
+approve_point() {
+	windows && "$PYTHON" -c '
+import json, sys
+for w in json.load(open(sys.argv[1]))["windows"]:
+    if w.get("role") == "dialog" and w.get("mapped"):
+        print(w["x"] + w["width"] - 16 - 24, w["y"] + w["height"] - 14 - 12)
+        sys.exit(0)
+sys.exit(1)' "$T/w.json"
+}
+# click_at X Y: the pointer comes from 3 px to the left, as a hand would.
+click_at() {
+	ctl input move $(($1 - 3)) "$2" >/dev/null && ctl input move "$1" "$2" >/dev/null &&
+		ctl input click >/dev/null
+}
+pending() {
+	"$CTL" transfers list 2>/dev/null | "$PYTHON" -c 'import json,sys; print(len(json.load(sys.stdin)))'
+}
+# send CAGE FILE TARGET [OPTION]: the CLI inside the running cage (output in
+# $T/send.*).
+send() {
+	timeout 30 "$CAGE_BIN" --config "$CONF" exec "$1" -- /home/user/cloison-transfer ${4:-} --to "$3" \
+		"$2" </dev/null >"$T/send.out" 2>"$T/send.err"
+}
+audited() { # audited NAME RESULT: an outcome record for NAME with that result
+	"$PYTHON" - "$STATE/cloison/audit.jsonl" "$1" "$2" <<'PYEOF'
+import json, sys
+ok = False
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("event") == "outcome" and r.get("name") == sys.argv[2]:
+        ok = r.get("result") == sys.argv[3]
+sys.exit(0 if ok else 1)
+PYEOF
+}
+xattr() {
+	"$PYTHON" -c 'import os,sys; print(os.getxattr(sys.argv[1], sys.argv[2]).decode())' "$1" "$2" 2>/dev/null
+}
+
+if send alpha report.txt beta && wait_for 100 has_dialog; then
+	ok "2: cloison-transfer inside cage alpha asks for beta: the trusted dialog appears"
+	set -- $(approve_point)
+	click_at "$1" "$2"
+	sleep 0.3
+	check "2: Approve clicked at once does nothing (still pending, nothing delivered)" \
+		test "$(pending)" = 1 -a ! -e "$B/Incoming/alpha/report.txt"
+	sleep 1.2
+	set -- $(approve_point)
+	click_at "$1" "$2"
+	if wait_for 50 test -f "$B/Incoming/alpha/report.txt" && cmp -s "$A/report.txt" "$B/Incoming/alpha/report.txt"; then
+		ok "2: Approve after 1 s delivers the document to beta's ~/Incoming/alpha/"
+	else
+		not_ok "2: Approve after 1 s delivers the document to beta's ~/Incoming/alpha/"
+		diag "pending $(pending); send: $(cat "$T/send.out" "$T/send.err")"
+	fi
+	check "2: the delivered file carries its origin (user.cloison.origin = alpha (low))" \
+		test "$(xattr "$B/Incoming/alpha/report.txt" user.cloison.origin)" = "alpha (low)"
+	check "2: the audit log records the delivery" wait_for 30 audited report.txt delivered
+	check "2: the dialog closes" wait_for 50 no_dialog
+else
+	not_ok "2: cloison-transfer inside cage alpha asks for beta: the trusted dialog appears"
+	diag "send: $(cat "$T/send.out" "$T/send.err")" "$(tail -n 10 "$T/session.log")"
+fi
+
+send beta picture.png alpha --wait
+rc=$?
+sleep 0.5
+if [ $rc -ne 0 ] && grep -q "image/png is not allowed" "$T/send.out" "$T/send.err" && no_dialog &&
+	[ "$(pending)" = 0 ]; then
+	ok "3: downward, a type the rule does not allow (PNG) is denied without a dialog"
+else
+	not_ok "3: downward, a type the rule does not allow (PNG) is denied without a dialog"
+	diag "exit $rc; send: $(cat "$T/send.out" "$T/send.err")"
+fi
+
+if send beta minutes.txt alpha && wait_for 100 has_dialog; then
+	sleep 1.2
+	set -- $(approve_point)
+	click_at "$1" "$2"
+	sleep 0.5
+	check "3: downward text: Approve without the declassification tick does nothing" \
+		test "$(pending)" = 1 -a ! -e "$A/Incoming/beta/minutes.txt"
+	# The tick: "I declassify this file" is the row right above the
+	# buttons, but its height depends on the fonts: click its label at
+	# rising heights (the warning and direction labels above it ignore
+	# clicks), each time followed by Approve, until the file lands.
+	ticked=no
+	set -- $(approve_point) 0 0
+	ax=$1
+	ay=$2
+	windows
+	dx=$("$PYTHON" -c '
+import json, sys
+for w in json.load(open(sys.argv[1]))["windows"]:
+    if w.get("role") == "dialog" and w.get("mapped"):
+        print(w["x"] + 70)' "$T/w.json")
+	dy=18
+	while [ $dy -le 90 ] && [ -n "$dx" ] && [ "$ay" -gt 0 ]; do
+		click_at "$dx" $((ay - dy))
+		sleep 0.2
+		click_at "$ax" "$ay"
+		if wait_for 5 test -f "$A/Incoming/beta/minutes.txt"; then
+			ticked=yes
+			break
+		fi
+		dy=$((dy + 6))
+	done
+	if [ $ticked = yes ] && cmp -s "$B/minutes.txt" "$A/Incoming/beta/minutes.txt"; then
+		ok "3: with the declassification ticked ($dy px above Approve), Approve delivers to alpha's ~/Incoming/beta/"
+	else
+		not_ok "3: with the declassification ticked, Approve delivers to alpha's ~/Incoming/beta/"
+	fi
+	check "3: the audit log records the declassification" wait_for 30 audited minutes.txt delivered
+else
+	not_ok "3: a downward text transfer shows the dialog"
+	diag "send: $(cat "$T/send.out" "$T/send.err")"
+fi
+wait_for 50 no_dialog
+unset DBUS_SESSION_BUS_ADDRESS
 
 # --- 4. a killed cage, a killed broker -------------------------------------------------------
 
