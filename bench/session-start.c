@@ -139,7 +139,7 @@ static pid_t child_named(pid_t parent, const char *name)
 		    ppid != parent || !g_file_get_contents(cp, &cmd, NULL, NULL))
 			continue;
 		if (g_str_has_suffix(cmd, name))
-			return (pid_t)atoi(e);
+			return (pid_t)g_ascii_strtoll(e, NULL, 10);
 	}
 	return 0;
 }
@@ -175,7 +175,7 @@ static void write_file(const char *path, const char *text, int mode)
 
 int main(int argc, char **argv)
 {
-	int runs = argc > 9 ? atoi(argv[9]) : 11;
+	int runs = argc > 9 ? (int)g_ascii_strtoll(argv[9], NULL, 10) : 11;
 	g_autofree char *conf = NULL, *run = NULL, *data = NULL, *ctl = NULL, *notify_log = NULL;
 	g_autofree char *log = NULL;
 	g_autofree double *times = NULL;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * cloison-session [--config FILE] [--headless] [--size WxH] [--test-input]
- *                 [--verbose]
+ * cloison-session [--config FILE | --demo] [--headless] [--size WxH]
+ *                 [--test-input] [--verbose]
  */
 #include "cloison-build-config.h"
 
@@ -16,22 +16,25 @@
 
 static int usage(FILE *out, int status)
 {
-	fprintf(out, _("Usage: cloison-session [OPTION…]\n"
-	               "\n"
-	               "Start the Cloison multi-level session: the core bus, the compositor and\n"
-	               "its bar, the transfer broker, the notification daemon, then every\n"
-	               "autostart cage; supervise them until SIGTERM, SIGINT or logout.\n"
-	               "\n"
-	               "  --config FILE   configuration file (default: the usual search)\n"
-	               "  --headless      no display: headless compositor (tests, CI)\n"
-	               "  --size WxH      size of the headless output or of the nested window\n"
-	               "  --test-input    let cloison-ctl send synthetic input (with --headless)\n"
-	               "  --verbose       log debug messages (passed on to Cloison's programs)\n"
-	               "  --version       print the version and exit\n"
-	               "\n"
-	               "Exit status: 0 stopped or logged out, 1 usage or configuration error\n"
-	               "(nothing started), 2 the session could not start, 3 the core bus or the\n"
-	               "compositor failed.\n"));
+	fprintf(out,
+	        _("Usage: cloison-session [OPTION…]\n"
+	          "\n"
+	          "Start the Cloison multi-level session: the core bus, the compositor and\n"
+	          "its bar, the transfer broker, the notification daemon, then every\n"
+	          "autostart cage; supervise them until SIGTERM, SIGINT or logout.\n"
+	          "\n"
+	          "  --config FILE   configuration file (default: the usual search)\n"
+	          "  --demo          a two-level demo session with its own configuration;\n"
+	          "                  with --headless: a screenshot, its path printed, then stop\n"
+	          "  --headless      no display: headless compositor (tests, CI)\n"
+	          "  --size WxH      size of the headless output or of the nested window\n"
+	          "  --test-input    let cloison-ctl send synthetic input (with --headless)\n"
+	          "  --verbose       log debug messages (passed on to Cloison's programs)\n"
+	          "  --version       print the version and exit\n"
+	          "\n"
+	          "Exit status: 0 stopped or logged out, 1 usage or configuration error\n"
+	          "(nothing started), 2 the session could not start, 3 the core bus or the\n"
+	          "compositor failed.\n"));
 	return status;
 }
 
@@ -71,6 +74,8 @@ int main(int argc, char **argv)
 				return usage(stderr, CL_SESSION_EXIT_CONFIG);
 			}
 			config_path = value;
+		} else if (strcmp(arg, "--demo") == 0) {
+			opts.demo = true;
 		} else if (strcmp(arg, "--headless") == 0) {
 			opts.backend = CL_SESSION_BACKEND_HEADLESS;
 		} else if (cl_option_is(arg, "--size")) {
@@ -104,8 +109,20 @@ int main(int argc, char **argv)
 		return CL_SESSION_EXIT_CONFIG;
 	}
 
+	if (opts.demo && config_path) {
+		fprintf(stderr, _("cloison-session: --demo has its own configuration: "
+		                  "--config cannot be used with it\n"));
+		return CL_SESSION_EXIT_CONFIG;
+	}
+
 	/* The whole configuration is checked before anything is created or started. */
-	config = cl_config_load(config_path, &error);
+	if (opts.demo) {
+		g_autofree char *text = cl_session_demo_config();
+
+		config = cl_config_load_data(text, strlen(text), "demo", &error);
+	} else {
+		config = cl_config_load(config_path, &error);
+	}
 	if (!config) {
 		g_autofree char *msg = cl_log_escape(error->message, 4096);
 

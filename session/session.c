@@ -17,6 +17,9 @@
 #include "session.h"
 
 #include <dirent.h>
+#include <json-glib/json-glib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
@@ -47,6 +50,8 @@
 #define SESSION_LOCK_FILE  "session.lock"
 #define COMP_LOCK_FILE     "compositor.lock" /* compositor/server.c */
 #define CORE_BUS_SOCKET    "bus"
+#define DEMO_CONFIG_FILE   "demo.conf" /* in core/ */
+#define DEMO_CHECK_MS      250
 
 typedef enum {
 	STAGE_BUS,
@@ -106,12 +111,16 @@ struct ClSession {
 	guint signal_sources[3];
 	bool done;
 	int exit_code;
+	guint demo_timer;
+	gint64 demo_started_us;
+	int demo_seen; /* checks in a row that found every cage's window */
 };
 
 static void child_start(Child *c);
 static void stage_start(ClSession *s, Stage stage);
 static void session_stop(ClSession *s, int exit_code);
 static void stop_next_stage(ClSession *s);
+static void demo_start_watch(ClSession *s);
 
 /* ---- Programs -------------------------------------------------------------------- */
 
@@ -707,15 +716,20 @@ static void child_start(Child *c)
 		cl_error("cannot start %s: pipe: %s", c->name, g_strerror(errno));
 		goto failed;
 	}
-	/* The child's end is blocking: a core program writes one line there. */
+	/*
+	 * The child's end is blocking: a core program writes one line there.
+	 * Children write to our stderr only (standard output is the session's,
+	 * for the demo's answer); their standard input is /dev/null.
+	 */
 	if (wants_ready)
 		fcntl(pipefd[1], F_SETFL, 0);
 	source_fds[0] = pipefd[1];
-	if (!g_spawn_async_with_pipes_and_fds(
-	            NULL, (const char *const *)argv, (const char *const *)envp,
-	            G_SPAWN_DO_NOT_REAP_CHILD, child_setup, GINT_TO_POINTER((int)getpid()), -1, -1,
-	            -1, wants_ready ? source_fds : NULL, wants_ready ? target_fds : NULL,
-	            wants_ready ? 1 : 0, &pid, NULL, NULL, NULL, &error)) {
+	if (!g_spawn_async_with_pipes_and_fds(NULL, (const char *const *)argv,
+	                                      (const char *const *)envp, G_SPAWN_DO_NOT_REAP_CHILD,
+	                                      child_setup, GINT_TO_POINTER((int)getpid()), -1,
+	                                      STDERR_FILENO, -1, wants_ready ? source_fds : NULL,
+	                                      wants_ready ? target_fds : NULL, wants_ready ? 1 : 0,
+	                                      &pid, NULL, NULL, NULL, &error)) {
 		cl_error("cannot start %s: %s", c->name, error->message);
 		cl_close(pipefd[0]);
 		cl_close(pipefd[1]);
@@ -764,6 +778,8 @@ static void stage_start(ClSession *s, Stage stage)
 	if (stage == N_STAGES) {
 		s->state = STATE_RUNNING;
 		cl_info("the session is running");
+		if (s->options.demo && s->options.backend == CL_SESSION_BACKEND_HEADLESS)
+			demo_start_watch(s);
 		return;
 	}
 	for (guint i = 0; i < s->children->len; i++) {
@@ -849,6 +865,196 @@ static gboolean handle_signal(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* ---- The demo ------------------------------------------------------------------------------ */
+
+char *cl_session_demo_config(void)
+{
+	GString *t = g_string_new(NULL);
+
+	g_string_append(t, "[level low]\nlabel=Low\nlabel[fr]=Bas\ncolour=#2e7d32\nrank=0\n\n"
+	                   "[level high]\nlabel=High\nlabel[fr]=Haut\ncolour=#c62828\nrank=10\n\n");
+	g_string_append(t, "[cage " CL_SESSION_DEMO_LOW "]\nlevel=low\napplications=foot\n\n");
+	g_string_append(t, "[cage " CL_SESSION_DEMO_HIGH "]\nlevel=high\napplications=foot");
+	if (g_file_test("/usr/bin/gtk4-demo", G_FILE_TEST_IS_EXECUTABLE))
+		g_string_append(t, ";gtk4-demo");
+	g_string_append(t, "\n\n[transfer low high]\naction=ask\ntypes=*/*\n\n"
+	                   "[transfer high low]\naction=ask-declassify\ntypes=text/plain\n");
+	return g_string_free(t, FALSE);
+}
+
+/* The demo's configuration goes to core/demo.conf, which every child reads. */
+static bool demo_write_config(ClSession *s, GError **error)
+{
+	g_autofree char *text = cl_session_demo_config();
+	g_autofree char *path = g_build_filename(s->runtime_dir, "core", DEMO_CONFIG_FILE, NULL);
+	_cleanup_close_ int core =
+	        openat(s->runtime_fd, "core", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int r = core < 0
+	                ? -errno
+	                : cl_write_file_atomic_at(core, DEMO_CONFIG_FILE, text, strlen(text), 0600);
+
+	if (r < 0) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(-r), _("cannot write %s: %s"),
+		            path, g_strerror(-r));
+		return false;
+	}
+	g_free(s->config->source);
+	s->config->source = g_steal_pointer(&path);
+	return true;
+}
+
+/*
+ * The sample document in the low cage's home, unless one is there: created
+ * without following a symlink (the home belongs to a cage), owned like the
+ * home.
+ */
+static void demo_write_document(ClSession *s)
+{
+	static const char text[] =
+	        "Welcome to Cloison.\n\n"
+	        "This document lives in the cage demo-low (level Low). Send it to the High\n"
+	        "level from a terminal of this cage:\n\n"
+	        "    cloison-transfer --to demo-high \"Welcome to Cloison.txt\"\n\n"
+	        "and confirm on the trusted dialog. Nothing crosses levels otherwise.\n";
+	g_autoptr(GError) error = NULL;
+	_cleanup_close_ int cage =
+	        cl_paths_ensure_cage_data(s->data_home, CL_SESSION_DEMO_LOW, &error);
+	_cleanup_close_ int home = -1, fd = -1;
+	struct stat st;
+
+	if (cage < 0) {
+		cl_warn("demo: %s", error->message);
+		return;
+	}
+	if (mkdirat(cage, "home", 0700) < 0 && errno != EEXIST)
+		goto fail;
+	home = openat(cage, "home", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (home < 0 || fstat(home, &st) < 0)
+		goto fail;
+	fd = openat(home, CL_SESSION_DEMO_DOCUMENT,
+	            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd < 0 && errno == EEXIST)
+		return;
+	if (fd < 0 || cl_write_all(fd, text, sizeof(text) - 1) < 0 ||
+	    (st.st_uid != geteuid() && fchown(fd, st.st_uid, st.st_gid) < 0))
+		goto fail;
+	cl_info("demo: sample document “%s” in cage %s", CL_SESSION_DEMO_DOCUMENT,
+	        CL_SESSION_DEMO_LOW);
+	return;
+fail:
+	cl_warn("demo: cannot write the sample document in cage %s: %s", CL_SESSION_DEMO_LOW,
+	        g_strerror(errno));
+}
+
+/* One request on the compositor's control socket; the parsed reply or NULL. */
+static JsonObject *ctl_request(ClSession *s, const char *request)
+{
+	g_autofree char *path = cl_paths_socket(s->xdg_runtime_dir, NULL, CL_CTL_SOCKET, NULL);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = 5};
+	g_autoptr(GString) reply = g_string_new(NULL);
+	g_autoptr(JsonParser) parser = json_parser_new();
+	_cleanup_close_ int fd = -1;
+	JsonNode *root;
+	char buf[4096];
+
+	if (!path || strlen(path) >= sizeof(sa.sun_path))
+		return NULL;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    cl_write_all(fd, request, strlen(request)) < 0)
+		return NULL;
+	while (!memchr(reply->str, '\n', reply->len) && reply->len < 16 * 1024 * 1024) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		g_string_append_len(reply, buf, n);
+	}
+	if (!json_parser_load_from_data(parser, reply->str, (gssize)reply->len, NULL))
+		return NULL;
+	root = json_parser_get_root(parser);
+	if (!root || !JSON_NODE_HOLDS_OBJECT(root) ||
+	    !json_object_get_boolean_member_with_default(json_node_get_object(root), "ok", FALSE))
+		return NULL;
+	return json_object_ref(json_node_get_object(root));
+}
+
+/* Does every autostart cage show a mapped window? */
+static bool demo_all_mapped(ClSession *s)
+{
+	g_autoptr(JsonObject) reply = ctl_request(s, "{\"command\":\"windows\"}\n");
+	JsonArray *windows;
+
+	if (!reply || !json_object_has_member(reply, "windows"))
+		return false;
+	windows = json_object_get_array_member(reply, "windows");
+	for (guint i = 0; i < s->children->len; i++) {
+		Child *c = s->children->pdata[i];
+		bool found = false;
+
+		if (c->stage != STAGE_CAGES)
+			continue;
+		for (guint j = 0; windows && j < json_array_get_length(windows) && !found; j++) {
+			JsonObject *w = json_array_get_object_element(windows, j);
+
+			found = json_object_get_boolean_member_with_default(w, "mapped", FALSE) &&
+			        g_strcmp0(json_object_get_string_member_with_default(w, "cage", ""),
+			                  c->cage->id) == 0;
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static gboolean handle_demo_check(gpointer data)
+{
+	ClSession *s = data;
+	g_autofree char *shot = NULL, *request = NULL, *quoted = NULL;
+	g_autoptr(JsonObject) reply = NULL;
+	g_autoptr(JsonNode) node = NULL;
+
+	if (s->state != STATE_RUNNING) {
+		s->demo_timer = 0;
+		return G_SOURCE_REMOVE;
+	}
+	if ((g_get_monotonic_time() - s->demo_started_us) / 1000 > CL_SESSION_DEMO_WAIT_MS) {
+		cl_error("demo: the cages' windows did not all appear within %d s",
+		         CL_SESSION_DEMO_WAIT_MS / 1000);
+		s->demo_timer = 0;
+		session_stop(s, CL_SESSION_EXIT_START);
+		return G_SOURCE_REMOVE;
+	}
+	/* Mapped in two checks in a row: the applications drew their content. */
+	s->demo_seen = demo_all_mapped(s) ? s->demo_seen + 1 : 0;
+	if (s->demo_seen < 2)
+		return G_SOURCE_CONTINUE;
+	s->demo_timer = 0;
+	shot = g_build_filename(s->state_home, "cloison", CL_SESSION_DEMO_SHOT, NULL);
+	node = json_node_init_string(json_node_alloc(), shot);
+	quoted = json_to_string(node, FALSE);
+	request = g_strdup_printf("{\"command\":\"screenshot\",\"path\":%s}\n", quoted);
+	reply = ctl_request(s, request);
+	if (!reply) {
+		cl_error("demo: the compositor did not write the screenshot %s", shot);
+		session_stop(s, CL_SESSION_EXIT_START);
+		return G_SOURCE_REMOVE;
+	}
+	printf(_("Screenshot of the demo session: %s\n"), shot);
+	fflush(stdout);
+	session_stop(s, CL_SESSION_EXIT_OK);
+	return G_SOURCE_REMOVE;
+}
+
+static void demo_start_watch(ClSession *s)
+{
+	s->demo_started_us = g_get_monotonic_time();
+	s->demo_timer = g_timeout_add(DEMO_CHECK_MS, handle_demo_check, s);
+}
+
 /* ---- Public ------------------------------------------------------------------------------ */
 
 ClSession *cl_session_new(ClConfig *config, ClSessionPrograms *programs,
@@ -914,6 +1120,11 @@ static bool prepare_dirs(ClSession *s, GError **error)
 		return false;
 	}
 	s->created_runtime = true; /* ours now: removed at the end */
+	if (s->options.demo) {
+		if (!demo_write_config(s, error))
+			return false;
+		demo_write_document(s);
+	}
 	state_fd = cl_paths_ensure_state_dir(s->state_home, error);
 	if (state_fd < 0)
 		return false;
@@ -984,6 +1195,7 @@ void cl_session_free(ClSession *s)
 	for (size_t i = 0; i < G_N_ELEMENTS(s->signal_sources); i++)
 		g_clear_handle_id(&s->signal_sources[i], g_source_remove);
 	g_clear_handle_id(&s->stop_timer, g_source_remove);
+	g_clear_handle_id(&s->demo_timer, g_source_remove);
 	g_ptr_array_unref(s->children);
 	g_clear_object(&s->bus);
 	cl_close(s->lock_fd);

@@ -43,12 +43,31 @@ typedef struct {
 
 typedef struct {
 	ClSessionBackend backend;
+	/*
+	 * The demo (cl_session_demo_config()): a sample document in the low
+	 * cage; headless, a screenshot once every cage shows a window, its
+	 * path printed on stdout, then the session stops.
+	 */
+	bool demo;
 	int width, height; /* 0: the compositor's default */
 	bool test_input;   /* pass --test-input to the compositor (headless only) */
 	bool verbose;      /* pass --verbose to Cloison's programs */
 } ClSessionOptions;
 
 typedef struct ClSession ClSession;
+
+#define CL_SESSION_DEMO_LOW      "demo-low"
+#define CL_SESSION_DEMO_HIGH     "demo-high"
+#define CL_SESSION_DEMO_DOCUMENT "Welcome to Cloison.txt"
+#define CL_SESSION_DEMO_SHOT     "demo-screenshot.png" /* in $XDG_STATE_HOME/cloison */
+#define CL_SESSION_DEMO_WAIT_MS  60000
+
+/*
+ * The demo's configuration, as key-file text: levels low and high, cages
+ * demo-low and demo-high running foot (and gtk4-demo in demo-high when it
+ * is installed), upward transfers asked, downward text declassified.
+ */
+char *cl_session_demo_config(void);
 
 /*
  * Where each program is: $CLOISON_DBUS_DAEMON, $CLOISON_COMPOSITOR,

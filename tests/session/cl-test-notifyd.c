@@ -69,7 +69,7 @@ static int listen_at(sd_event *event, const char *path)
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
@@ -99,9 +99,15 @@ int main(int argc, char **argv)
 			config_path = argv[++i];
 		else if (strcmp(argv[i], "--bus") == 0 && i + 1 < argc)
 			bus_address = argv[++i];
-		else if (strcmp(argv[i], "--ready-fd") == 0 && i + 1 < argc)
-			ready_fd = atoi(argv[++i]);
-		else if (strcmp(argv[i], "--verbose") != 0) {
+		else if (strcmp(argv[i], "--ready-fd") == 0 && i + 1 < argc) {
+			unsigned long long v;
+
+			if (cl_parse_u64(argv[++i], &v) < 0 || v > 65535) {
+				fprintf(stderr, "cl-test-notifyd: bad --ready-fd %s\n", argv[i]);
+				return 2;
+			}
+			ready_fd = (int)v;
+		} else if (strcmp(argv[i], "--verbose") != 0) {
 			fprintf(stderr, "cl-test-notifyd: unknown argument %s\n", argv[i]);
 			return 2;
 		}

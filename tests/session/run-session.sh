@@ -31,6 +31,8 @@
 #     the broker: restarted, session.service-restarted event;
 #  5. SIGTERM to the session: exit 0, every process of the session's tree
 #     (scanned in /proc while it ran) gone, the runtime directory removed;
+#  the demo: `--demo --headless` maps foot in both demo cages, writes and
+#     names a screenshot, puts the sample document in the low cage, stops;
 #  6. a broken configuration: exit 1, file, group and key on stderr, nothing
 #     started (a dbus-daemon wrapper that would leave a mark), no runtime
 #     directory; also a missing program and a child that fails to start.
@@ -714,9 +716,42 @@ SPID=
 check "SIGINT: the session exits 0 (got $rc) and removes the runtime directory" \
 	test $rc -eq 0 -a ! -e "$RUN/cloison"
 
-if cat "$T/session.log" "$T/session2.log" | grep -q "Sanitizer\|runtime error"; then
+# --- the demo ----------------------------------------------------------------------------------
+
+"$SESSION" --demo --config "$CONF" >"$T/demo-bad.out" 2>"$T/demo-bad.err"
+rc=$?
+check "--demo refuses --config (exit 1, said on stderr)" \
+	sh -c '[ "$1" -eq 1 ] && grep -q -- "--demo" "$2"' _ $rc "$T/demo-bad.err"
+if command -v foot >/dev/null 2>&1; then
+	timeout -k 5 150 "$SESSION" --demo --headless --size "${WIDTH}x$HEIGHT" >"$T/demo.out" 2>"$T/demo.log"
+	rc=$?
+	SHOT=$STATE/cloison/demo-screenshot.png
+	if [ $rc -eq 0 ] && grep -qx "Screenshot of the demo session: $SHOT" "$T/demo.out" && [ -f "$SHOT" ] &&
+		[ "$("$PNGPIX" "$SHOT" --size 2>/dev/null)" = "$WIDTH $HEIGHT" ]; then
+		ok "--demo --headless: both cages' foot windows map, the screenshot is written, its path printed, exit 0"
+	else
+		not_ok "--demo --headless: both cages' foot windows map, the screenshot is written, its path printed, exit 0"
+		diag "exit $rc; stdout: $(cat "$T/demo.out")" "$(tail -n 20 "$T/demo.log")"
+	fi
+	low=$("$PNGPIX" "$SHOT" --count-same 2e7d32 0 "$STRIP" "$WIDTH" "$HEIGHT" 2>/dev/null)
+	high=$("$PNGPIX" "$SHOT" --count-same c62828 0 "$STRIP" "$WIDTH" "$HEIGHT" 2>/dev/null)
+	if [ "${low:-0}" -gt 500 ] || [ "${high:-0}" -gt 500 ]; then
+		ok "--demo: the screenshot shows level-coloured frames (low $low px, high $high px)"
+	else
+		not_ok "--demo: the screenshot shows level-coloured frames (low '$low' px, high '$high' px)"
+	fi
+	check "--demo: the sample document is in the low cage's home" \
+		test -s "$DATA/cloison/cages/demo-low/home/Welcome to Cloison.txt"
+	check "--demo: the runtime directory is removed" test ! -e "$RUN/cloison"
+elif [ "$MUST_RUN" = 1 ]; then
+	not_ok "--demo: foot is not installed (tools/install-deps)"
+else
+	ok "--demo # SKIP foot is not installed (tools/install-deps)"
+fi
+
+if cat "$T/session.log" "$T/session2.log" "$T/demo.log" 2>/dev/null | grep -q "Sanitizer\|runtime error"; then
 	not_ok "no sanitizer report in the session's log"
-	diag "$(cat "$T/session.log" "$T/session2.log" | grep -A5 "Sanitizer\|runtime error" | head -n 30)"
+	diag "$(cat "$T/session.log" "$T/session2.log" "$T/demo.log" 2>/dev/null | grep -A5 "Sanitizer\|runtime error" | head -n 30)"
 else
 	ok "no sanitizer report in the session's log"
 fi
