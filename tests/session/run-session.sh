@@ -39,6 +39,8 @@
 #
 # Missing programs, fonts or cage support skip everything, or fail under
 # CLOISON_TESTS_MUST_RUN=1.  Everything started is stopped by pid.
+# Lists of pids and "X Y" pairs are split on purpose:
+# shellcheck disable=SC2016,SC2046,SC2086
 # shellcheck source=tests/cage/lib.sh
 . "$(dirname "$0")/../cage/lib.sh"
 
@@ -157,10 +159,10 @@ command -v dbus-daemon >/dev/null 2>&1 || {
 	skip_reason="dbus-daemon is not installed (tools/install-deps)"
 	skip_all
 }
-command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list 2>/dev/null | head -n 1)" ] || {
+if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list 2>/dev/null | head -n 1)" ]; then
 	skip_reason="no font is installed (fontconfig finds none)"
 	skip_all
-}
+fi
 
 # --- set-up ------------------------------------------------------------------------------
 
@@ -496,6 +498,18 @@ fi
 check "1: the session told the broker and notifyd where the core bus is" \
 	grep -q "cloison-notifyd is ready" "$T/session.log"
 
+# A second session on the same runtime directory is refused before it
+# starts anything, and the first one is untouched.
+CLOISON_DBUS_DAEMON=$T/fake-dbus "$SESSION" --config "$CONF" --headless >"$T/twice.out" 2>"$T/twice.err"
+rc=$?
+if [ $rc -eq 2 ] && grep -q "another Cloison session already runs" "$T/twice.err" &&
+	[ ! -e "$T/dbus-started" ] && kill -0 "$SPID" && [ -S "$RUN/cloison/core/ctl" ]; then
+	ok "a second session on the same runtime directory: exit 2 before starting anything, the first one untouched"
+else
+	not_ok "a second session on the same runtime directory: exit 2 before starting anything, the first one untouched"
+	diag "exit $rc: $(cat "$T/twice.err")"
+fi
+
 # --- 2, 3. transfers through the trusted dialog -------------------------------------------
 
 export DBUS_SESSION_BUS_ADDRESS="unix:path=$RUN/cloison/core/bus"
@@ -716,6 +730,28 @@ SPID=
 check "SIGINT: the session exits 0 (got $rc) and removes the runtime directory" \
 	test $rc -eq 0 -a ! -e "$RUN/cloison"
 
+# A compositor crash ends the session cleanly: exit 3, everything stopped.
+start_session "$T/session3.log"
+if wait_for 600 session_ready; then
+	tree=$(descendants "$SPID")
+	COMP_PID=$(child_with "$COMP" --headless)
+	kill -KILL "$COMP_PID"
+	wait "$SPID"
+	rc=$?
+	SPID=
+	left=$(alive_of $tree)
+	if [ $rc -eq 3 ] && [ -z "$left" ] && [ ! -e "$RUN/cloison" ] &&
+		grep -q "the compositor killed by signal 9 (SIGKILL): ending the session" "$T/session3.log"; then
+		ok "SIGKILL to the compositor ends the session: exit 3, nothing left, runtime directory removed"
+	else
+		not_ok "SIGKILL to the compositor ends the session: exit 3, nothing left, runtime directory removed"
+		diag "exit $rc, left: $left" "$(tail -n 15 "$T/session3.log")"
+	fi
+else
+	not_ok "a third session starts"
+	diag "$(tail -n 20 "$T/session3.log")"
+fi
+
 # --- the demo ----------------------------------------------------------------------------------
 
 "$SESSION" --demo --config "$CONF" >"$T/demo-bad.out" 2>"$T/demo-bad.err"
@@ -749,9 +785,9 @@ else
 	ok "--demo # SKIP foot is not installed (tools/install-deps)"
 fi
 
-if cat "$T/session.log" "$T/session2.log" "$T/demo.log" 2>/dev/null | grep -q "Sanitizer\|runtime error"; then
+if cat "$T/session.log" "$T/session2.log" "$T/session3.log" "$T/demo.log" 2>/dev/null | grep -q "Sanitizer\|runtime error"; then
 	not_ok "no sanitizer report in the session's log"
-	diag "$(cat "$T/session.log" "$T/session2.log" "$T/demo.log" 2>/dev/null | grep -A5 "Sanitizer\|runtime error" | head -n 30)"
+	diag "$(cat "$T/session.log" "$T/session2.log" "$T/session3.log" "$T/demo.log" 2>/dev/null | grep -A5 "Sanitizer\|runtime error" | head -n 30)"
 else
 	ok "no sanitizer report in the session's log"
 fi
