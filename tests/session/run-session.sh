@@ -498,6 +498,23 @@ fi
 check "1: the session told the broker and notifyd where the core bus is" \
 	grep -q "cloison-notifyd is ready" "$T/session.log"
 
+# The core bus, as the environment of the session's children says it.
+env_of() { # env_of PID NAME: the value of NAME in PID's environment
+	tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | sed -n "s/^$2=//p"
+}
+CORE_BUS=$(env_of "$(child_with "$TRANSFERD" --bus)" DBUS_SESSION_BUS_ADDRESS)
+case $CORE_BUS in
+"unix:path=$RUN/cloison/core/bus"*) ok "the broker's session bus is the core bus in the runtime directory ($CORE_BUS)" ;;
+*) not_ok "the broker's session bus is the core bus in the runtime directory (got '$CORE_BUS')" ;;
+esac
+P=$(child_with "$TRANSFERD" --bus)
+check "core children also get CLOISON_CORE_BUS_ADDRESS = the core bus" \
+	test -n "$CORE_BUS" -a "$(env_of "$P" CLOISON_CORE_BUS_ADDRESS)" = "$CORE_BUS"
+P=$(child_with run alpha)
+check "a cage launcher gets CLOISON_CORE_BUS_ADDRESS, not the core bus as its session bus" \
+	test -n "$P" -a "$(env_of "$P" CLOISON_CORE_BUS_ADDRESS)" = "$CORE_BUS" \
+	-a -z "$(env_of "$P" DBUS_SESSION_BUS_ADDRESS)"
+
 # A second session on the same runtime directory is refused before it
 # starts anything, and the first one is untouched.
 CLOISON_DBUS_DAEMON=$T/fake-dbus "$SESSION" --config "$CONF" --headless >"$T/twice.out" 2>"$T/twice.err"
