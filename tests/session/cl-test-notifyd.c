@@ -10,6 +10,8 @@
  * the core bus and serves org.cloison.SecurityEvents1.Post, appending one
  * line per event to $CL_TEST_NOTIFYD_LOG ("post SEVERITY CATEGORY CAGE
  * SUMMARY"), then writes READY=1 to the readiness fd.  Stops on SIGTERM.
+ * With $CL_TEST_NOTIFYD_NO_NAME set it does not own the name: posting
+ * then fails, as when notifyd is absent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,6 +94,7 @@ int main(int argc, char **argv)
 	sd_event *event = NULL;
 	sd_bus *bus = NULL;
 	int ready_fd = -1, r;
+	bool no_name;
 	sigset_t mask;
 
 	for (int i = 1; i < argc; i++) {
@@ -113,6 +116,7 @@ int main(int argc, char **argv)
 		}
 	}
 	log_path = getenv("CL_TEST_NOTIFYD_LOG");
+	no_name = getenv("CL_TEST_NOTIFYD_NO_NAME") != NULL;
 	config = cl_config_load(config_path, &error);
 	runtime = config ? cl_paths_xdg_runtime_dir(&error) : NULL;
 	if (!runtime || !bus_address) {
@@ -151,7 +155,7 @@ int main(int argc, char **argv)
 	    (r = sd_bus_set_bus_client(bus, 1)) < 0 || (r = sd_bus_start(bus)) < 0 ||
 	    (r = sd_bus_add_object_vtable(bus, NULL, CL_NOTIFY_PATH, CL_SECURITY_EVENTS_IFACE,
 	                                  vtable, NULL)) < 0 ||
-	    (r = sd_bus_request_name(bus, CL_NOTIFY_BUS_NAME, 0)) < 0 ||
+	    (!no_name && (r = sd_bus_request_name(bus, CL_NOTIFY_BUS_NAME, 0)) < 0) ||
 	    (r = sd_bus_attach_event(bus, event, 0)) < 0) {
 		fprintf(stderr, "cl-test-notifyd: core bus: %s\n", strerror(-r));
 		return 1;

@@ -341,6 +341,14 @@ sys.exit(1)
 EOF
 }
 
+# After cage alpha's launcher ($ALPHA_LAUNCHER, window $ALPHA_WID) was killed:
+new_alpha() {
+	p=$(child_with run alpha) && [ "$p" != "$ALPHA_LAUNCHER" ]
+}
+alpha_back() {
+	windows && q has alpha-app && [ "$(q get alpha-app id)" != "$ALPHA_WID" ]
+}
+
 alive_of() { # alive_of PID...: those still running (not zombies)
 	for p in "$@"; do
 		if [ -r "/proc/$p/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$p/stat" 2>/dev/null; then
@@ -680,12 +688,6 @@ ALPHA_LAUNCHER=$(child_with run alpha)
 BETA_LAUNCHER=$(child_with run beta)
 if [ -n "$ALPHA_LAUNCHER" ] && [ -n "$BETA_LAUNCHER" ]; then
 	kill -KILL "$ALPHA_LAUNCHER"
-	new_alpha() {
-		p=$(child_with run alpha) && [ "$p" != "$ALPHA_LAUNCHER" ]
-	}
-	alpha_back() {
-		windows && q has alpha-app && [ "$(q get alpha-app id)" != "$ALPHA_WID" ]
-	}
 	ALPHA_WID=$(q get alpha-app id)
 	check "4: SIGKILL to cage alpha's launcher is reported on stderr" \
 		wait_for 100 grep -q "cage alpha killed by signal 9" "$T/session.log"
@@ -750,9 +752,25 @@ check "5: the session logged a clean stop" grep -q "the session ended (exit stat
 
 # Again, on the same homes (started by root, the launcher gave them to the
 # cage account): the session starts as before, and stops on SIGINT.
+# This time notifyd does not own its bus name: posting fails, as if it
+# were absent, and must not disturb the session.
+export CL_TEST_NOTIFYD_NO_NAME=1
 start_session "$T/session2.log"
+unset CL_TEST_NOTIFYD_NO_NAME
 if wait_for 600 session_ready; then
 	ok "a second session on the same data directories starts (bar and both windows mapped)"
+	ALPHA_LAUNCHER=$(child_with run alpha)
+	ALPHA_WID=$(q get alpha-app id)
+	kill -KILL "$ALPHA_LAUNCHER"
+	posting_failed() {
+		grep -q "cannot post a security event" "$T/session2.log"
+	}
+	restarted_anyway() {
+		wait_for 100 posting_failed && wait_for 200 new_alpha && wait_for 300 alpha_back &&
+			kill -0 "$SPID"
+	}
+	check "without notifyd on the bus, a crashed cage is still restarted (the failed post only logged)" \
+		restarted_anyway
 else
 	not_ok "a second session on the same data directories starts (bar and both windows mapped)"
 	diag "$(tail -n 20 "$T/session2.log")"
