@@ -28,7 +28,8 @@ for f in bin/cloison-config bin/cloison-cage libexec/cloison/cloison-cage-init \
 	share/man/man1/cloison-bar.1 libexec/cloison/cloison-bar \
 	bin/cloison-compositor bin/cloison-ctl bin/cloison-transferd bin/cloison-transfer \
 	bin/cloison-notifyd libexec/cloison/cloison-notify-forward \
-	share/man/man1/cloison-notifyd.1; do
+	share/man/man1/cloison-notifyd.1 \
+	bin/cloison-session share/man/man1/cloison-session.1 share/wayland-sessions/cloison.desktop; do
 	if [ -f "$root/$f" ]; then ok "installs $f"; else not_ok "installs $f" "missing: $root/$f"; fi
 done
 
@@ -43,6 +44,19 @@ if "$root/bin/cloison-config" --check --config "$root/share/cloison/cloison.conf
 	ok "installed cloison-config accepts the installed example"
 else
 	not_ok "installed cloison-config accepts the installed example" "$(cat "$T/out")"
+fi
+
+if grep -qx "Exec=$prefix/bin/cloison-session" "$root/share/wayland-sessions/cloison.desktop" 2>/dev/null; then
+	ok "the installed wayland-sessions entry starts the installed cloison-session"
+else
+	not_ok "the installed wayland-sessions entry starts the installed cloison-session" \
+		"$(grep '^Exec' "$root/share/wayland-sessions/cloison.desktop" 2>&1)"
+fi
+
+if "$root/bin/cloison-session" --version 2>&1 | grep -q '^cloison-session '; then
+	ok "the installed cloison-session runs"
+else
+	not_ok "the installed cloison-session runs"
 fi
 
 if msgunfmt "$root/share/locale/fr/LC_MESSAGES/cloison.mo" 2>/dev/null | grep -q 'is required but missing'; then

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * bench/session-start: headless session start, from the exec of
+ * cloison-session until the bar and every autostart cage's first window are
+ * mapped (issue 8: target <= 300 ms median), and the resident memory of
+ * the compositor + broker + notifyd (target <= 25 MiB) and of the bar
+ * (<= 60 MiB).
+ *
+ *   session-start SESSION COMPOSITOR BAR TRANSFERD CAGE CAGE_INIT NOTIFYD TOPLEVEL [RUNS]
+ *
+ * Two cages (levels low and high), each running TOPLEVEL (a Wayland test
+ * client, copied into its home) as its application.  Mapping is seen on the
+ * compositor's control socket (`windows`, asked every 2 ms: the resolution
+ * of the figure).  NOTIFYD is what the session starts as cloison-notifyd
+ * (until it lands, the test stand-in: its memory is printed apart).  There
+ * is no "without Cloison" equivalent of a whole session: the baseline
+ * printed is the issue's target, and the ratio is figure / target.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench-util.h"
+
+#define TARGET_MS      300.0
+#define TARGET_CORE_MB 25.0
+#define TARGET_BAR_MB  60.0
+#define WAIT_MS        60000
+
+static char *tmp;
+
+static bool ctl_windows(const char *path, GString *reply)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	static const char req[] = "{\"command\":\"windows\"}\n";
+	char buf[4096];
+	int fd;
+
+	g_string_truncate(reply, 0);
+	if (strlen(path) >= sizeof(sa.sun_path))
+		bench_fail("socket path too long: %s", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		bench_fail("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(fd, req, sizeof(req) - 1) != (ssize_t)(sizeof(req) - 1)) {
+		close(fd);
+		return false;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		g_string_append_len(reply, buf, n);
+		if (memchr(buf, '\n', n))
+			break;
+	}
+	close(fd);
+	return reply->len > 0;
+}
+
+/* The reply lists the bar and a window of each cage, all three mapped. */
+static bool all_mapped(const char *reply)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *root;
+	JsonArray *windows;
+	bool bar = false, low = false, high = false;
+
+	if (!json_parser_load_from_data(parser, reply, -1, NULL) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+		return false;
+	root = json_node_get_object(json_parser_get_root(parser));
+	if (!json_object_has_member(root, "windows"))
+		return false;
+	windows = json_object_get_array_member(root, "windows");
+	for (guint i = 0; windows && i < json_array_get_length(windows); i++) {
+		JsonObject *w = json_array_get_object_element(windows, i);
+		const char *role = json_object_get_string_member_with_default(w, "role", "");
+		const char *app = json_object_get_string_member_with_default(w, "app_id", "");
+
+		if (!json_object_get_boolean_member_with_default(w, "mapped", FALSE))
+			continue;
+		bar |= strcmp(role, "bar") == 0;
+		low |= strcmp(app, "bench-low") == 0;
+		high |= strcmp(app, "bench-high") == 0;
+	}
+	return bar && low && high;
+}
+
+static double sleep_ms(double ms)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(ms * 1e6)};
+
+	nanosleep(&ts, NULL);
+	return ms;
+}
+
+/* pid's resident set (kB), or -1. */
+static long rss_kb(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)pid);
+	g_autofree char *text = NULL;
+	const char *p;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL) || !(p = strstr(text, "VmRSS:")))
+		return -1;
+	return strtol(p + 6, NULL, 10);
+}
+
+/* The first child of parent whose argv[0] ends with name, or 0. */
+static pid_t child_named(pid_t parent, const char *name)
+{
+	g_autoptr(GDir) d = g_dir_open("/proc", 0, NULL);
+	const char *e;
+
+	while (d && (e = g_dir_read_name(d))) {
+		g_autofree char *stat = NULL, *cmd = NULL;
+		g_autofree char *sp = g_strdup_printf("/proc/%s/stat", e);
+		g_autofree char *cp = g_strdup_printf("/proc/%s/cmdline", e);
+		const char *r;
+		int ppid;
+
+		if (!g_ascii_isdigit(e[0]) || !g_file_get_contents(sp, &stat, NULL, NULL) ||
+		    !(r = strrchr(stat, ')')) || sscanf(r + 2, "%*c %d", &ppid) != 1 ||
+		    ppid != parent || !g_file_get_contents(cp, &cmd, NULL, NULL))
+			continue;
+		if (g_str_has_suffix(cmd, name))
+			return (pid_t)g_ascii_strtoll(e, NULL, 10);
+	}
+	return 0;
+}
+
+/* fork + exec, stdin /dev/null, stdout and stderr appended to log. */
+static pid_t spawn_logged(char **argv, char **envp, const char *log)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		bench_fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+		if (null < 0 || out < 0 || dup2(null, STDIN_FILENO) < 0 ||
+		    dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0)
+			_exit(126);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	bench_child_add(pid);
+	return pid;
+}
+
+static void write_file(const char *path, const char *text, int mode)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!g_file_set_contents(path, text, -1, &error) || chmod(path, mode) < 0)
+		bench_fail("%s: %s", path, error ? error->message : strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	int runs = argc > 9 ? (int)g_ascii_strtoll(argv[9], NULL, 10) : 11;
+	g_autofree char *conf = NULL, *run = NULL, *data = NULL, *ctl = NULL, *notify_log = NULL;
+	g_autofree char *log = NULL;
+	g_autofree double *times = NULL;
+	double median;
+	long core_kb = 0, comp_kb = -1, broker_kb = -1, notifyd_kb = -1, bar_kb = -1;
+	char **envp;
+	GString *reply = g_string_new(NULL);
+
+	if (argc < 9 || runs < 1 || runs > 1000) {
+		fprintf(stderr, "usage: session-start SESSION COMPOSITOR BAR TRANSFERD CAGE "
+		                "CAGE_INIT NOTIFYD TOPLEVEL [RUNS]\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	tmp = g_dir_make_tmp("cloison-bench-session-XXXXXX", NULL);
+	if (!tmp)
+		bench_fail("cannot make a temporary directory");
+	bench_set_tmp_dir(tmp);
+	run = g_build_filename(tmp, "run", NULL);
+	data = g_build_filename(tmp, "data", NULL);
+	conf = g_build_filename(tmp, "cloison.conf", NULL);
+	ctl = g_build_filename(run, "cloison", "core", "ctl", NULL);
+	notify_log = g_build_filename(tmp, "events.log", NULL);
+	log = g_build_filename(tmp, "session.log", NULL);
+	for (const char *const *d =
+	             (const char *const[]){"run", "data", "state", "home", "config", "data/cloison",
+	                                   "data/cloison/cages", NULL};
+	     *d; d++) {
+		g_autofree char *p = g_build_filename(tmp, *d, NULL);
+
+		if (mkdir(p, 0700) < 0)
+			bench_fail("mkdir %s: %s", p, strerror(errno));
+	}
+	for (const char *const *c = (const char *const[]){"low", "high", NULL}; *c; c++) {
+		g_autofree char *cage = g_build_filename(data, "cloison", "cages", *c, NULL);
+		g_autofree char *home = g_build_filename(cage, "home", NULL);
+		g_autofree char *client = g_build_filename(home, "toplevel", NULL);
+		g_autofree char *bytes = NULL;
+		gsize len;
+
+		if (mkdir(cage, 0700) < 0 || mkdir(home, 0700) < 0)
+			bench_fail("mkdir %s: %s", home, strerror(errno));
+		if (!g_file_get_contents(argv[8], &bytes, &len, NULL) ||
+		    !g_file_set_contents(client, bytes, (gssize)len, NULL) ||
+		    chmod(client, 0755) < 0)
+			bench_fail("cannot copy %s into %s", argv[8], home);
+	}
+	write_file(conf,
+	           "[level low]\nlabel=Low\ncolour=#00aa00\nrank=0\n\n"
+	           "[level high]\nlabel=High\ncolour=#cc0000\nrank=10\n\n"
+	           "[cage low]\nlevel=low\napplications=/home/user/toplevel --app-id bench-low "
+	           "--size 400x300\n\n"
+	           "[cage high]\nlevel=high\napplications=/home/user/toplevel --app-id "
+	           "bench-high --size 400x300\n",
+	           0644);
+
+	envp = g_get_environ();
+	{
+		g_autofree char *state = g_build_filename(tmp, "state", NULL);
+		g_autofree char *home = g_build_filename(tmp, "home", NULL);
+		g_autofree char *config = g_build_filename(tmp, "config", NULL);
+		const char *vars[][2] = {
+		        {"XDG_RUNTIME_DIR", run},
+		        {"XDG_DATA_HOME", data},
+		        {"XDG_STATE_HOME", state},
+		        {"XDG_CONFIG_HOME", config},
+		        {"HOME", home},
+		        {"CLOISON_COMPOSITOR", argv[2]},
+		        {"CLOISON_BAR", argv[3]},
+		        {"CLOISON_TRANSFERD", argv[4]},
+		        {"CLOISON_CAGE_COMMAND", argv[5]},
+		        {"CLOISON_CAGE_INIT", argv[6]},
+		        {"CLOISON_NOTIFYD", argv[7]},
+		        {"CL_TEST_NOTIFYD_LOG", notify_log},
+		        {"GSK_RENDERER", "cairo"},
+		        {"GTK_A11Y", "none"},
+		};
+
+		for (size_t i = 0; i < G_N_ELEMENTS(vars); i++)
+			envp = g_environ_setenv(envp, vars[i][0], vars[i][1], TRUE);
+		envp = g_environ_unsetenv(envp, "WAYLAND_DISPLAY");
+		envp = g_environ_unsetenv(envp, "DISPLAY");
+		envp = g_environ_unsetenv(envp, "DBUS_SESSION_BUS_ADDRESS");
+	}
+
+	times = g_new0(double, runs + 1);
+	for (int i = 0; i <= runs; i++) { /* run 0: warm-up */
+		char *sargv[] = {argv[1], "--config", conf, "--headless", NULL};
+		double t0 = bench_now_ms(), waited = 0;
+		pid_t pid = spawn_logged(sargv, envp, log);
+
+		while (!(ctl_windows(ctl, reply) && all_mapped(reply->str))) {
+			if (waitpid(pid, NULL, WNOHANG) == pid) {
+				g_autofree char *text = NULL;
+
+				bench_child_remove(pid);
+				g_file_get_contents(log, &text, NULL, NULL);
+				bench_fail("cloison-session exited during run %d; its log:\n%s", i,
+				           text ? text : "(none)");
+			}
+			if (waited > WAIT_MS)
+				bench_fail("run %d: not mapped after %d ms", i, WAIT_MS);
+			waited += sleep_ms(2);
+		}
+		times[i] = bench_now_ms() - t0;
+		if (i == runs) {
+			pid_t comp = child_named(pid, "cloison-compositor");
+
+			comp_kb = rss_kb(comp);
+			broker_kb = rss_kb(child_named(pid, "cloison-transferd"));
+			notifyd_kb = rss_kb(child_named(pid, argv[7]));
+			bar_kb = rss_kb(child_named(comp, "cloison-bar"));
+		}
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		bench_child_remove(pid);
+	}
+	core_kb = comp_kb + broker_kb;
+	printf("session-start: headless cloison-session until the bar and 2 cages' first "
+	       "windows are mapped\n");
+	median = bench_median(times + 1, runs); /* sorts: times[1] is the minimum */
+	printf("  figure:   median %.1f ms over %d runs (min %.1f ms, after one warm-up; "
+	       "resolution 2 ms)\n",
+	       median, runs, times[1]);
+	printf("  baseline: the target, %.0f ms (no session without Cloison to compare with)\n",
+	       TARGET_MS);
+	printf("  ratio:    %.2f of the target\n", median / TARGET_MS);
+	printf("memory (VmRSS, last run, everything mapped):\n");
+	printf("  compositor %.1f MiB + broker %.1f MiB = %.1f MiB; target for compositor + "
+	       "broker + notifyd <= %.0f MiB\n",
+	       comp_kb / 1024.0, broker_kb / 1024.0, core_kb / 1024.0, TARGET_CORE_MB);
+	printf("  notifyd: %.1f MiB (%s: the test stand-in until cloison-notifyd lands)\n",
+	       notifyd_kb / 1024.0, argv[7]);
+	printf("  bar %.1f MiB; target <= %.0f MiB\n", bar_kb / 1024.0, TARGET_BAR_MB);
+	g_strfreev(envp);
+	g_string_free(reply, TRUE);
+	bench_remove_tmp_dir();
+	return 0;
+}
