@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -39,6 +40,7 @@
 #define FIRST_CLIENT_ID  1000
 #define STAGE_DIR        "/tmp" /* root only: private tmpfs in the child's mount ns */
 #define CL_STAGE_MAX     6      /* home, 3 sockets, init, notification forwarder */
+#define POSTS_WAIT_MS    3000   /* how long the ending launcher waits for its poster */
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -521,6 +523,30 @@ static void post_started(Launcher *l)
 	post_now(l, CL_SEVERITY_INFO, CL_EVENT_CAGE_STARTED, summary, body);
 }
 
+/*
+ * The launcher is about to exit: give its last poster a moment to hand the
+ * events over.  cloison-session kills what a launcher leaves in its
+ * process group once it has exited, the poster included; a poster that
+ * did not finish in time loses its events (bounded: the bus or notifyd
+ * may hang, the launcher must still end).
+ */
+static void posts_wait(Launcher *l)
+{
+	struct pollfd p = {.fd = l->post_pidfd, .events = POLLIN};
+	gint64 end = g_get_monotonic_time() + POSTS_WAIT_MS * G_GINT64_CONSTANT(1000);
+	int left;
+
+	if (l->post_pidfd < 0)
+		return;
+	while ((left = (int)((end - g_get_monotonic_time()) / 1000)) > 0)
+		if (poll(&p, 1, left) != -1 || errno != EINTR)
+			break;
+	if (!(p.revents & POLLIN))
+		cl_debug("cage %s: the last security events may not have been posted "
+		         "(cloison-post-event still runs after %d ms)",
+		         l->cage->id, POSTS_WAIT_MS);
+}
+
 /* The cage ended: first what seccomp summaries are owed, then the end. */
 static void post_ended(Launcher *l, bool crashed, const char *reason)
 {
@@ -535,14 +561,14 @@ static void post_ended(Launcher *l, bool crashed, const char *reason)
 		body = g_strdup_printf(_("Cage %s (level %s) ended abnormally: %s."), l->cage->id,
 		                       l->cage->level->label, reason);
 		post_now(l, CL_SEVERITY_WARNING, CL_EVENT_CAGE_CRASHED, summary, body);
-		posts_send(l);
-		return;
+	} else {
+		summary = g_strdup_printf(_("Cage %s stopped"), l->cage->id);
+		body = g_strdup_printf(_("Cage %s (level %s) stopped: %s."), l->cage->id,
+		                       l->cage->level->label, reason);
+		post_now(l, CL_SEVERITY_INFO, CL_EVENT_CAGE_STOPPED, summary, body);
 	}
-	summary = g_strdup_printf(_("Cage %s stopped"), l->cage->id);
-	body = g_strdup_printf(_("Cage %s (level %s) stopped: %s."), l->cage->id,
-	                       l->cage->level->label, reason);
-	post_now(l, CL_SEVERITY_INFO, CL_EVENT_CAGE_STOPPED, summary, body);
 	posts_send(l);
+	posts_wait(l);
 }
 
 /* ---- preparing what goes into the cage ------------------------------------ */

@@ -655,9 +655,18 @@ static void child_exited(Child *c, int status)
 			return;
 		}
 		cl_warn("%s %s%s", c->name, how, c->cage->restart ? "" : " (restart=false)");
-		body = g_strdup_printf(_("Cage %s stopped unexpectedly (%s)."), c->cage->id, how);
-		post_event(s, CL_SEVERITY_WARNING, CL_EVENT_CAGE_CRASHED, _("A cage stopped"), body,
-		           c->cage->id);
+		/*
+		 * A launcher that exits by itself has posted what its cage did
+		 * (cage.crashed when the cage ended abnormally): one event per
+		 * crash.  Only a launcher killed by a signal could not post.
+		 */
+		if (WIFSIGNALED(status)) {
+			body = g_strdup_printf(_("The launcher of cage %s was killed (%s): the "
+			                         "cage stopped with it."),
+			                       c->cage->id, how);
+			post_event(s, CL_SEVERITY_WARNING, CL_EVENT_CAGE_CRASHED,
+			           _("A cage stopped"), body, c->cage->id);
+		}
 		if (c->cage->restart)
 			child_schedule_restart(c);
 		return;
@@ -982,7 +991,23 @@ static JsonObject *ctl_request(ClSession *s, const char *request)
 	return json_object_ref(json_node_get_object(root));
 }
 
-/* Does every autostart cage show a mapped window? */
+/* Is a window of this role (and cage, if not NULL) mapped? */
+static bool demo_has_mapped(JsonArray *windows, const char *role, const char *cage)
+{
+	for (guint j = 0; windows && j < json_array_get_length(windows); j++) {
+		JsonObject *w = json_array_get_object_element(windows, j);
+
+		if (json_object_get_boolean_member_with_default(w, "mapped", FALSE) &&
+		    g_strcmp0(json_object_get_string_member_with_default(w, "role", ""), role) ==
+		            0 &&
+		    (!cage || g_strcmp0(json_object_get_string_member_with_default(w, "cage", ""),
+		                        cage) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* Are the bar and a window of every autostart cage mapped? */
 static bool demo_all_mapped(ClSession *s)
 {
 	g_autoptr(JsonObject) reply = ctl_request(s, "{\"command\":\"windows\"}\n");
@@ -991,20 +1016,12 @@ static bool demo_all_mapped(ClSession *s)
 	if (!reply || !json_object_has_member(reply, "windows"))
 		return false;
 	windows = json_object_get_array_member(reply, "windows");
+	if (!demo_has_mapped(windows, "bar", NULL))
+		return false;
 	for (guint i = 0; i < s->children->len; i++) {
 		Child *c = s->children->pdata[i];
-		bool found = false;
 
-		if (c->stage != STAGE_CAGES)
-			continue;
-		for (guint j = 0; windows && j < json_array_get_length(windows) && !found; j++) {
-			JsonObject *w = json_array_get_object_element(windows, j);
-
-			found = json_object_get_boolean_member_with_default(w, "mapped", FALSE) &&
-			        g_strcmp0(json_object_get_string_member_with_default(w, "cage", ""),
-			                  c->cage->id) == 0;
-		}
-		if (!found)
+		if (c->stage == STAGE_CAGES && !demo_has_mapped(windows, "window", c->cage->id))
 			return false;
 	}
 	return true;
@@ -1022,7 +1039,7 @@ static gboolean handle_demo_check(gpointer data)
 		return G_SOURCE_REMOVE;
 	}
 	if ((g_get_monotonic_time() - s->demo_started_us) / 1000 > CL_SESSION_DEMO_WAIT_MS) {
-		cl_error("demo: the cages' windows did not all appear within %d s",
+		cl_error("demo: the bar and the cages' windows did not all appear within %d s",
 		         CL_SESSION_DEMO_WAIT_MS / 1000);
 		s->demo_timer = 0;
 		session_stop(s, CL_SESSION_EXIT_START);

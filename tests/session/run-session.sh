@@ -7,10 +7,11 @@
 #
 # A real headless session (`cloison-session --headless --test-input`) in a
 # private runtime directory, with the real compositor, bar, broker and cage
-# launcher (found through $CLOISON_COMPOSITOR, $CLOISON_BAR, …).  NOTIFYD is
-# tests/session/cl-test-notifyd, a stand-in for cloison-notifyd until it
-# lands: it creates the cages' notify sockets and records the security
-# events posted on the core bus.  Two cages, alpha (level low, restart=true)
+# launcher (found through $CLOISON_COMPOSITOR, $CLOISON_BAR, …) and the real
+# cloison-notifyd; the cages get the notification forwarder and the
+# launcher's event poster from the build tree ($CLOISON_NOTIFY_FORWARD,
+# $CLOISON_POST_EVENT).  What notifyd received is read back with
+# NotifyDisplay1.History() (gdbus on the core bus).  Two cages, alpha (level low, restart=true)
 # and beta (level high, restart=false), each run cl-session-toplevel (copied
 # into its home) as their application.
 #
@@ -23,16 +24,29 @@
 #     through `cloison-cage exec`) to beta: the trusted dialog appears, a
 #     click on Approve at once does nothing, after 1 s it delivers to beta's
 #     ~/Incoming/alpha/ with the origin xattr, and the audit log has it;
+#     notifyd got transfer.requested and transfer.approved (style security);
 #  3. downward (beta -> alpha, ask-declassify for text/plain): a PNG is
 #     denied without a dialog; a text file gets a dialog whose Approve does
 #     nothing until "I declassify this file" is ticked;
-#  4. SIGKILL to a cage's launcher: reported (log, cage.crashed event),
-#     restarted when the cage says restart=true, not otherwise; SIGKILL to
+#  7. notifications (issue 7): the bar's unread counter is amber, a click
+#     opens the history dialog and MarkSeen resets it; `notify-send` inside
+#     cage alpha (through `cloison-cage exec`) shows a popup (the bar's
+#     "notification" window) drawn in Low's style, compared with
+#     reference/notify-cage.png, and History() has it with style cage, cage
+#     alpha, level low, label Low; a forged "Security: transfer approved"
+#     from beta is still style cage, drawn in High's style
+#     (reference/notify-forged.png);
+#  4. SIGKILL to a cage's launcher: reported (log, one cage.crashed event,
+#     posted by the session since the launcher could not), restarted when
+#     the cage says restart=true, not otherwise; SIGKILL to the cage itself
+#     (bwrap): one cage.crashed event, posted by the launcher; SIGKILL to
 #     the broker: restarted, session.service-restarted event;
 #  5. SIGTERM to the session: exit 0, every process of the session's tree
 #     (scanned in /proc while it ran) gone, the runtime directory removed;
 #  the demo: `--demo --headless` maps foot in both demo cages, writes and
 #     names a screenshot, puts the sample document in the low cage, stops;
+#  a second session whose notifyd is on another bus (posting fails): a
+#     crashed cage is restarted all the same;
 #  6. a broken configuration: exit 1, file, group and key on stderr, nothing
 #     started (a dbus-daemon wrapper that would leave a mark), no runtime
 #     directory; also a missing program and a child that fails to start.
@@ -159,6 +173,10 @@ command -v dbus-daemon >/dev/null 2>&1 || {
 	skip_reason="dbus-daemon is not installed (tools/install-deps)"
 	skip_all
 }
+if ! command -v gdbus >/dev/null 2>&1 || ! command -v notify-send >/dev/null 2>&1; then
+	skip_reason="gdbus or notify-send is not installed (libglib2.0-bin, libnotify-bin: tools/install-deps)"
+	skip_all
+fi
 if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list 2>/dev/null | head -n 1)" ]; then
 	skip_reason="no font is installed (fontconfig finds none)"
 	skip_all
@@ -193,7 +211,6 @@ unset WAYLAND_DISPLAY WAYLAND_SOCKET DISPLAY DBUS_SESSION_BUS_ADDRESS
 export GSK_RENDERER=cairo GTK_A11Y=none CLOISON_BAR_CLOCK=12:34 LANGUAGE=C LC_ALL=C.UTF-8
 export CLOISON_COMPOSITOR="$COMP" CLOISON_BAR="$BAR" CLOISON_TRANSFERD="$TRANSFERD"
 export CLOISON_NOTIFYD="$NOTIFYD" CLOISON_CAGE_COMMAND="$CAGE_BIN" CLOISON_CAGE_INIT="$CAGE_INIT"
-export CL_TEST_NOTIFYD_LOG="$T/events.log"
 
 CONF=$T/cloison.conf
 cat >"$CONF" <<EOF
@@ -293,6 +310,138 @@ session_ready() {
 	windows && q ready
 }
 
+# What notifyd holds, read as the bar reads it: NotifyDisplay1 on the core
+# bus (gdbus prints GVariant text; hist.py reads the part notifyd returns).
+cat >"$T/hist.py" <<'EOF'
+import re, sys
+
+# A reader for the GVariant text gdbus prints (the subset notifyd returns).
+class P:
+    def __init__(self, s):
+        self.s, self.i = s, 0
+
+    def ws(self):
+        while self.i < len(self.s) and self.s[self.i] in " \t\n":
+            self.i += 1
+
+    def value(self):
+        self.ws()
+        s = self.s
+        c = s[self.i]
+        if c == "@":  # a type annotation: @as []
+            self.i = s.index(" ", self.i)
+            return self.value()
+        if c in "([{":
+            close = {"(": ")", "[": "]", "{": "}"}[c]
+            self.i += 1
+            items = []
+            while True:
+                self.ws()
+                if s[self.i] == close:
+                    self.i += 1
+                    break
+                k = self.value()
+                self.ws()
+                if s[self.i] == ":":
+                    self.i += 1
+                    k = (k, self.value())
+                items.append(k)
+                self.ws()
+                if s[self.i] == ",":
+                    self.i += 1
+            if c == "{":
+                return dict(items)
+            return items
+        if c == "<":
+            self.i += 1
+            v = self.value()
+            self.ws()
+            assert s[self.i] == ">"
+            self.i += 1
+            return v
+        if c in "'\"":
+            out, self.i = [], self.i + 1
+            while s[self.i] != c:
+                if s[self.i] == "\\":
+                    e = s[self.i + 1]
+                    if e in "uU":
+                        n = 4 if e == "u" else 8
+                        out.append(chr(int(s[self.i + 2:self.i + 2 + n], 16)))
+                        self.i += 2 + n
+                        continue
+                    out.append({"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b",
+                                "f": "\f", "v": "\v"}.get(e, e))
+                    self.i += 2
+                else:
+                    out.append(s[self.i])
+                    self.i += 1
+            self.i += 1
+            return "".join(out)
+        m = re.compile(r"(?:(?:byte|u?int16|u?int32|u?int64|uint16|double|handle|objectpath|signature) )?"
+                       r"(0x[0-9a-fA-F]+|[-+0-9.eE]+|true|false)").match(s, self.i)
+        assert m, s[self.i:self.i + 40]
+        self.i = m.end()
+        t = m.group(1)
+        if t in ("true", "false"):
+            return t == "true"
+        return int(t, 16) if t.startswith("0x") else (float(t) if "." in t else int(t))
+
+def entries(path):
+    text = open(path).read().strip()
+    return P(text).value()[0] if text else []
+
+def match(e, conds):
+    for c in conds:
+        k, v = c.split("=", 1)
+        if k.endswith("~"):  # substring
+            if v not in str(e.get(k[:-1], "")):
+                return False
+        elif str(e.get(k, "")) != v:
+            return False
+    return True
+
+cmd, path, conds = sys.argv[1], sys.argv[2], sys.argv[3:]
+es = entries(path)
+if cmd == "has":       # any entry with every KEY=VALUE (KEY~=TEXT: contains)
+    sys.exit(0 if any(match(e, conds) for e in es) else 1)
+elif cmd == "count":   # "ENTRIES EVENTS": matching entries, and the sum of their counts
+    m = [e for e in es if match(e, conds)]
+    print(len(m), sum(e.get("count", 1) for e in m))
+elif cmd == "ids":     # the ids of matching entries
+    for e in es:
+        if match(e, conds):
+            print(e["id"])
+elif cmd == "show":
+    for e in es:
+        print(" ".join("%s=%s" % (k, e.get(k)) for k in
+                       ("id", "style", "cage", "level", "label", "colour", "severity", "category",
+                        "count", "summary")))
+EOF
+
+CORE_ADDR="unix:path=$RUN/cloison/core/bus"
+display_call() { # display_call METHOD [ARGS]: org.cloison.NotifyDisplay1.METHOD
+	m=$1
+	shift
+	gdbus call --address "$CORE_ADDR" --dest org.cloison.Notify1 --object-path /org/cloison/Notify1 \
+		--method "org.cloison.NotifyDisplay1.$m" "$@"
+}
+history() {
+	display_call History >"$T/history.txt" 2>"$T/history.err"
+}
+in_history() { # in_history KEY=VALUE...: some History() entry has them all
+	history && "$PYTHON" "$T/hist.py" has "$T/history.txt" "$@"
+}
+history_count() { # history_count KEY=VALUE...: "ENTRIES EVENTS" (events: counts summed)
+	history && "$PYTHON" "$T/hist.py" count "$T/history.txt" "$@"
+}
+history_diag() {
+	history
+	diag "History():" "$("$PYTHON" "$T/hist.py" show "$T/history.txt" 2>&1 | tail -n 25)"
+}
+unread() {
+	display_call UnreadSecurity 2>/dev/null | sed -n 's/^(uint32 \([0-9]*\),)$/\1/p'
+}
+
 # Every pid below PID (not PID itself), from /proc.
 descendants() {
 	"$PYTHON" - "$1" <<'EOF'
@@ -339,6 +488,38 @@ for p in os.listdir("/proc"):
             sys.exit(0)
 sys.exit(1)
 EOF
+}
+
+# The pid of PARENT's child whose command name is COMM.
+child_named() { # child_named PARENT COMM
+	for d in /proc/[0-9]*; do
+		p=${d#/proc/}
+		s=$(cat "$d/stat" 2>/dev/null) || continue
+		rest=${s##*) }
+		set -- "$1" "$2" $rest
+		if [ "$4" = "$1" ] && [ "$(cat "$d/comm" 2>/dev/null)" = "$2" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# crashes CAGE N [KEY=VALUE]: an entry with KEY=VALUE shows up, and then (a
+# second later, time for a duplicate to arrive) cage.crashed events for
+# CAGE number exactly N, in N entries (none merged into another).
+crashes() {
+	wait_for 100 in_history style=security category=cage.crashed cage="$1" ${3:+"$3"} || {
+		history_diag
+		return 1
+	}
+	sleep 1.5
+	got=$(history_count category=cage.crashed cage="$1")
+	[ "$got" = "$2 $2" ] || {
+		diag "cage.crashed for $1: $got (entries, events), expected $2"
+		history_diag
+		return 1
+	}
 }
 
 # After cage alpha's launcher ($ALPHA_LAUNCHER, window $ALPHA_WID) was killed:
@@ -394,7 +575,7 @@ else
 	not_ok "6: a broken configuration: exit 1, the error names file, group and key"
 	diag "exit $rc" "$(head -c 1000 "$T/broken.err")"
 fi
-if [ ! -e "$T/dbus-started" ] && [ ! -e "$T/run2/cloison" ] && [ ! -e "$T/events.log" ]; then
+if [ ! -e "$T/dbus-started" ] && [ ! -e "$T/run2/cloison" ]; then
 	ok "6: nothing was started and no runtime directory was created"
 else
 	not_ok "6: nothing was started and no runtime directory was created"
@@ -470,12 +651,12 @@ framed() { # framed APP LEVEL_COLOUR APP_COLOUR
 check "1: beta's window is framed in high's colour around its own pixels" framed beta-app $HIGH $BETA_APP
 check "1: alpha's window is framed in low's colour around its own pixels" framed alpha-app $LOW $ALPHA_APP
 
-reference() { # reference NAME: the bar strip against reference/NAME.png
+compare_ref() { # compare_ref NAME [--mask X Y W H]...: $T/NAME.png against reference/NAME.png
 	name=$1
+	shift
 	ref=$REFDIR/$name.png
 	if [ -f "$ref" ] && "$PNGPIX" compare "$ref" "$T/$name.png" "$REF_TOLERANCE" "$T/$name-diff.png" \
-		--mask 0 "$STRIP" "$WIDTH" $((HEIGHT - STRIP)) --mask 118 0 200 "$STRIP" \
-		>"$T/$name-compare.log" 2>&1; then
+		"$@" >"$T/$name-compare.log" 2>&1; then
 		return 0
 	fi
 	if [ "$UPDATE_REFS" = 1 ]; then
@@ -491,8 +672,13 @@ reference() { # reference NAME: the bar strip against reference/NAME.png
 	diag "differs from $ref (see $SHOTS/session-$name*.png): $(cat "$T/$name-compare.log" 2>/dev/null)"
 	return 1
 }
+reference() { # reference NAME: the bar strip against reference/NAME.png
+	compare_ref "$1" --mask 0 "$STRIP" "$WIDTH" $((HEIGHT - STRIP)) --mask 118 0 200 "$STRIP"
+}
 # Alpha has the focus now.  The bar redraws when the focus changes: retry the
-# shot a little.  Its window buttons are masked too: the bar lists windows
+# shot a little.  Its notification area reads "2 security alerts": the
+# cage.started events of alpha and beta, posted by their launchers through
+# the real notifyd (a third event, or a lost one, would not match).  Its window buttons are masked too: the bar lists windows
 # by id, that is in the order the two cages happened to map them.
 bar_matches() {
 	ctl screenshot "$T/session.png" >/dev/null 2>&1 && reference session >/dev/null
@@ -621,6 +807,14 @@ if send alpha report.txt beta && wait_for 100 has_dialog; then
 		test "$(xattr "$B/Incoming/alpha/report.txt" user.cloison.origin)" = "alpha (low)"
 	check "2: the audit log records the delivery" wait_for 30 audited report.txt delivered
 	check "2: the dialog closes" wait_for 50 no_dialog
+	# The broker's security events reached the real notifyd.
+	if wait_for 50 in_history style=security category=transfer.requested cage=alpha severity=info &&
+		wait_for 50 in_history style=security category=transfer.approved cage=alpha; then
+		ok "2: notifyd shows the transfer's security events (History: transfer.requested, transfer.approved, style security, cage alpha)"
+	else
+		not_ok "2: notifyd shows the transfer's security events (History: transfer.requested, transfer.approved, style security, cage alpha)"
+		history_diag
+	fi
 else
 	not_ok "2: cloison-transfer inside cage alpha asks for beta: the trusted dialog appears"
 	diag "send: $(cat "$T/send.out" "$T/send.err")" "$(tail -n 10 "$T/session.log")"
@@ -680,6 +874,147 @@ else
 	diag "send: $(cat "$T/send.out" "$T/send.err")"
 fi
 wait_for 50 no_dialog
+
+# --- 7. notifications: the real notifyd, the bar, cages -----------------------------------------
+
+UNREAD=ffcc00
+count_same() { # count_same FILE RRGGBB X0 Y0 X1 Y1
+	"$PNGPIX" "$1" --count-same "$2" --tolerance 24 "$3" "$4" "$5" "$6" 2>/dev/null
+}
+# The bar's notification area: its amber face, right of the middle of the bar.
+counter_x() { # counter_x FILE
+	# shellcheck disable=SC2046 # a list of points
+	"$PNGPIX" "$1" $(seq 600 4 1240 | sed "s/\$/ 14/") 2>/dev/null |
+		awk -v want="$UNREAD" '$NF == want { print 600 + (NR - 1) * 4; exit }'
+}
+history_open() {
+	windows && "$PYTHON" -c '
+import json, sys
+sys.exit(0 if any(w.get("role") == "dialog" and w.get("mapped") and
+                  w.get("title") == "Cloison — notification history"
+                  for w in json.load(open(sys.argv[1]))["windows"]) else 1)' "$T/w.json"
+}
+n_unread=$(unread)
+ctl screenshot "$T/unread.png" >/dev/null 2>&1
+hx=$(counter_x "$T/unread.png")
+if [ "${n_unread:-0}" -gt 0 ] && [ -n "$hx" ]; then
+	ok "7: the bar's notification area is amber: $n_unread unread security events (UnreadSecurity)"
+else
+	not_ok "7: the bar's notification area is amber: unread security events (UnreadSecurity '$n_unread')"
+fi
+if [ -n "$hx" ]; then
+	click_at $((hx + 10)) 14
+	if wait_for 100 history_open; then
+		ok "7: a click on the notification area opens the notification history (a trusted dialog)"
+	else
+		not_ok "7: a click on the notification area opens the notification history (a trusted dialog)"
+	fi
+	seen() {
+		[ "$(unread)" = 0 ] && ctl screenshot "$T/seen.png" >/dev/null 2>&1 &&
+			[ "$(count_same "$T/seen.png" $UNREAD 600 0 1240 "$STRIP")" -lt 20 ]
+	}
+	check "7: ... which calls MarkSeen: no unread security event left, the area no longer amber" \
+		wait_for 50 seen
+	ctl input key Escape >/dev/null 2>&1
+	check "7: Esc closes the history" wait_for 50 no_dialog
+	# The pointer leaves the bar: its tooltip would cover the popups.
+	ctl input move 300 650 >/dev/null 2>&1
+else
+	not_ok "7: a click on the notification area opens the notification history (no amber area found)"
+fi
+
+# The popups' toplevel (role notification) with its core frame (4 px, a
+# 24 px title), as X Y W H.
+popup_rect() {
+	windows && "$PYTHON" -c '
+import json, sys
+for w in json.load(open(sys.argv[1]))["windows"]:
+    if w.get("role") == "notification" and w.get("mapped"):
+        print(w["x"] - 4, w["y"] - 28, w["width"] + 8, w["height"] + 32)
+        sys.exit(0)
+sys.exit(1)' "$T/w.json"
+}
+no_popup() {
+	! popup_rect >/dev/null
+}
+# Masks for everything of the screen but the rectangle X Y W H.
+popup_masks() {
+	x0=$1 y0=$2 x1=$(($1 + $3)) y1=$(($2 + $4))
+	[ "$x0" -lt 0 ] && x0=0
+	[ "$y0" -lt 0 ] && y0=0
+	[ "$x1" -gt $WIDTH ] && x1=$WIDTH
+	[ "$y1" -gt $HEIGHT ] && y1=$HEIGHT
+	[ "$y0" -gt 0 ] && printf -- '--mask 0 0 %s %s ' $WIDTH "$y0"
+	[ "$y1" -lt $HEIGHT ] && printf -- '--mask 0 %s %s %s ' "$y1" $WIDTH $((HEIGHT - y1))
+	[ "$x0" -gt 0 ] && printf -- '--mask 0 %s %s %s ' "$y0" "$x0" $((y1 - y0))
+	[ "$x1" -lt $WIDTH ] && printf -- '--mask %s %s %s %s ' "$x1" "$y0" $((WIDTH - x1)) $((y1 - y0))
+	return 0
+}
+POPUP=
+popup_matches() { # popup_matches NAME: the popup region against reference/NAME.png
+	POPUP=$(popup_rect) || return 1
+	ctl screenshot "$T/$1.png" >/dev/null 2>&1 &&
+		compare_ref "$1" $(popup_masks $POPUP) >/dev/null
+}
+dismiss_all() { # close every open popup as its × would
+	for id in $(display_call List 2>/dev/null | "$PYTHON" "$T/hist.py" ids /dev/stdin); do
+		display_call Dismiss "$id" >/dev/null 2>&1
+	done
+}
+cage_notify() { # cage_notify CAGE SUMMARY BODY: notify-send inside the running cage
+	timeout 30 "$CAGE_BIN" --config "$CONF" exec "$1" -- notify-send "$2" "$3" \
+		</dev/null >"$T/notify.out" 2>"$T/notify.err"
+}
+# popup_check NAME CAGE LEVEL LABEL COLOUR SUMMARY: after a cage_notify
+popup_check() {
+	name=$1 cage=$2 level=$3 label=$4 colour=$5 summary=$6
+	if wait_for 100 in_history style=cage cage="$cage" level="$level" label="$label" \
+		colour="#$colour" app-name=notify-send summary="$summary"; then
+		ok "7: notifyd has it (History): style cage, cage $cage, level $level, label $label, colour #$colour"
+	else
+		not_ok "7: notifyd has it (History): style cage, cage $cage, level $level, label $label, colour #$colour"
+		history_diag
+	fi
+	if wait_for 100 popup_rect >/dev/null; then
+		ok "7: the bar shows a popup (cloison-ctl windows: role notification, at $(popup_rect))"
+		sleep 0.3
+		if wait_for 20 popup_matches "$name" || compare_ref "$name" $(popup_masks $POPUP); then
+			ok "7: the popup is drawn in $label's style: it matches reference/$name.png"
+		else
+			not_ok "7: the popup is drawn in $label's style: it matches reference/$name.png"
+		fi
+		set -- $POPUP
+		px=$(count_same "$T/$name.png" "$colour" "$1" "$2" $(($1 + $3)) $(($2 + $4)))
+		check "7: ... its background is $label's colour #$colour ($px px)" test "${px:-0}" -gt 3000
+	else
+		not_ok "7: the bar shows a popup (cloison-ctl windows: role notification)"
+		diag "$(q summary)"
+	fi
+}
+
+dismiss_all
+check "7: the open popups are dismissed (NotifyDisplay1.Dismiss): no popup left" wait_for 100 no_popup
+if cage_notify alpha "Hello from alpha" "A notification sent with notify-send inside cage alpha."; then
+	ok "7: notify-send inside cage alpha succeeds (through the cage's forwarder)"
+	popup_check notify-cage alpha low Low $LOW "Hello from alpha"
+else
+	not_ok "7: notify-send inside cage alpha succeeds (through the cage's forwarder)"
+	diag "$(cat "$T/notify.out" "$T/notify.err")"
+fi
+dismiss_all
+wait_for 100 no_popup
+if cage_notify beta "Security: transfer approved" "A cage pretending to be the core."; then
+	ok "7: notify-send inside cage beta with a forged security summary succeeds"
+	popup_check notify-forged beta high High $HIGH "Security: transfer approved"
+	check "7: ... and is not a security event (no security entry with that summary)" \
+		sh -c '! "$1" "$2" has "$3" style=security "summary=Security: transfer approved"' _ \
+		"$PYTHON" "$T/hist.py" "$T/history.txt"
+else
+	not_ok "7: notify-send inside cage beta with a forged security summary succeeds"
+	diag "$(cat "$T/notify.out" "$T/notify.err")"
+fi
+dismiss_all
+wait_for 100 no_popup
 unset DBUS_SESSION_BUS_ADDRESS
 
 # --- 4. a killed cage, a killed broker -------------------------------------------------------
@@ -691,15 +1026,15 @@ if [ -n "$ALPHA_LAUNCHER" ] && [ -n "$BETA_LAUNCHER" ]; then
 	ALPHA_WID=$(q get alpha-app id)
 	check "4: SIGKILL to cage alpha's launcher is reported on stderr" \
 		wait_for 100 grep -q "cage alpha killed by signal 9" "$T/session.log"
-	check "4: ... and posted as a cage.crashed security event for alpha" \
-		wait_for 100 grep -q "^post warning cage.crashed alpha " "$T/events.log"
+	check "4: ... and posted once, by the session (the launcher could not): one cage.crashed for alpha" \
+		crashes alpha 1 "body~=The launcher of cage alpha was killed"
 	alpha_restarted() {
 		wait_for 200 new_alpha && wait_for 300 alpha_back
 	}
 	check "4: cage alpha (restart=true) is restarted: a new launcher, a new window" alpha_restarted
 	kill -KILL "$BETA_LAUNCHER"
-	check "4: SIGKILL to cage beta's launcher is reported and posted" \
-		wait_for 100 grep -q "^post warning cage.crashed beta " "$T/events.log"
+	check "4: SIGKILL to cage beta's launcher is reported and posted once (cage.crashed for beta)" \
+		crashes beta 1 "body~=The launcher of cage beta was killed"
 	gone_beta() {
 		windows && ! q has beta-app
 	}
@@ -708,6 +1043,21 @@ if [ -n "$ALPHA_LAUNCHER" ] && [ -n "$BETA_LAUNCHER" ]; then
 		wait_for 100 gone_beta && ! child_with run beta >/dev/null
 	}
 	check "4: cage beta (restart=false) is not restarted and its window is gone" beta_stays_down
+
+	# The cage itself crashes (its bwrap killed): the launcher sees it and
+	# posts; the session, seeing the launcher exit by itself, does not.
+	ALPHA_LAUNCHER=$(child_with run alpha)
+	windows
+	ALPHA_WID=$(q get alpha-app id)
+	CAGE_PID=$(child_named "$ALPHA_LAUNCHER" bwrap)
+	if [ -n "$CAGE_PID" ]; then
+		kill -KILL "$CAGE_PID"
+		check "4: SIGKILL to cage alpha's bwrap: the launcher posts one cage.crashed, the session none" \
+			crashes alpha 2 "summary=Cage alpha crashed"
+		check "4: ... and the cage is restarted (restart=true)" alpha_restarted
+	else
+		not_ok "4: cage alpha's bwrap is a child of its launcher ($ALPHA_LAUNCHER)"
+	fi
 else
 	not_ok "4: the cage launchers are the session's children (alpha '$ALPHA_LAUNCHER', beta '$BETA_LAUNCHER')"
 fi
@@ -721,7 +1071,7 @@ if [ -n "$BROKER" ]; then
 	}
 	check "4: a killed broker is restarted with backoff and is ready again" wait_for 100 new_broker
 	check "4: ... and a session.service-restarted event is posted" \
-		wait_for 50 grep -q "^post warning session.service-restarted - " "$T/events.log"
+		wait_for 50 in_history style=security category=session.service-restarted severity=warning
 else
 	not_ok "4: the broker is a child of the session"
 fi
@@ -752,11 +1102,27 @@ check "5: the session logged a clean stop" grep -q "the session ended (exit stat
 
 # Again, on the same homes (started by root, the launcher gave them to the
 # cage account): the session starts as before, and stops on SIGINT.
-# This time notifyd does not own its bus name: posting fails, as if it
-# were absent, and must not disturb the session.
-export CL_TEST_NOTIFYD_NO_NAME=1
+# This time notifyd runs on a bus of its own (a wrapper starts one in
+# notifyd's process group, gone with it): posting on the core bus fails, as
+# if notifyd were absent, and must not disturb the session.
+cat >"$T/notifyd-elsewhere" <<EOF
+#!/bin/sh
+# The session gives "--bus ADDRESS" first.
+[ "\$1" = --bus ] && shift 2
+rm -f "$T/elsewhere.addr"
+dbus-daemon --session --nofork --address=unix:path=$T/elsewhere-bus --print-address=4 \
+	4>"$T/elsewhere.addr" 3>&- 2>/dev/null &
+i=0
+while [ ! -s "$T/elsewhere.addr" ] && [ \$i -lt 200 ]; do
+	sleep 0.05
+	i=\$((i + 1))
+done
+exec "$NOTIFYD" --bus "unix:path=$T/elsewhere-bus" "\$@"
+EOF
+chmod 0755 "$T/notifyd-elsewhere"
+export CLOISON_NOTIFYD="$T/notifyd-elsewhere"
 start_session "$T/session2.log"
-unset CL_TEST_NOTIFYD_NO_NAME
+export CLOISON_NOTIFYD="$NOTIFYD"
 if wait_for 600 session_ready; then
 	ok "a second session on the same data directories starts (bar and both windows mapped)"
 	ALPHA_LAUNCHER=$(child_with run alpha)
