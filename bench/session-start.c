@@ -11,9 +11,14 @@
  * Two cages (levels low and high), each running TOPLEVEL (a Wayland test
  * client, copied into its home) as its application.  Mapping is seen on the
  * compositor's control socket (`windows`, asked every 2 ms: the resolution
- * of the figure).  NOTIFYD is the cloison-notifyd the session starts.  There
- * is no "without Cloison" equivalent of a whole session: the baseline
+ * of the figure).  NOTIFYD is what the session starts as cloison-notifyd.
+ * There is no "without Cloison" equivalent of a whole session: the baseline
  * printed is the issue's target, and the ratio is figure / target.
+ *
+ * Wall time on a shared machine mostly measures the other load, so the CPU
+ * time each component has used when everything is mapped is printed too
+ * (/proc/PID/task/TID/schedstat, summed over the threads of the processes
+ * alive at that moment), with the load average before and after.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +43,38 @@
 #define WAIT_MS        60000
 
 static char *tmp;
+
+/* What the processes of a session are counted as. */
+enum {
+	PART_SESSION,
+	PART_BUS,
+	PART_COMPOSITOR,
+	PART_BAR,
+	PART_BROKER,
+	PART_NOTIFYD,
+	PART_CAGES,
+	N_PARTS,
+};
+static const char *const part_names[N_PARTS] = {
+        "session",
+        "core bus",
+        "compositor",
+        "bar",
+        "broker",
+        "notifyd",
+        "cages (launchers, bwrap, inits, clients)",
+};
+
+typedef struct {
+	double cpu_ms[N_PARTS];
+	long rss_kb[N_PARTS];
+	long pss_kb[N_PARTS];
+} Usage;
+
+typedef struct {
+	pid_t pid, ppid;
+	char *exe; /* argv[0] */
+} Proc;
 
 static bool ctl_windows(const char *path, GString *reply)
 {
@@ -108,21 +145,46 @@ static double sleep_ms(double ms)
 	return ms;
 }
 
-/* pid's resident set (kB), or -1. */
-static long rss_kb(pid_t pid)
+/* A "KEY: N kB" field of a /proc file, or -1. */
+static long proc_kb(pid_t pid, const char *file, const char *key)
 {
-	g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)pid);
+	g_autofree char *path = g_strdup_printf("/proc/%d/%s", (int)pid, file);
 	g_autofree char *text = NULL;
 	const char *p;
 
-	if (!g_file_get_contents(path, &text, NULL, NULL) || !(p = strstr(text, "VmRSS:")))
+	if (!g_file_get_contents(path, &text, NULL, NULL) || !(p = strstr(text, key)))
 		return -1;
-	return strtol(p + 6, NULL, 10);
+	return strtol(p + strlen(key), NULL, 10);
 }
 
-/* The first child of parent whose argv[0] ends with name, or 0. */
-static pid_t child_named(pid_t parent, const char *name)
+/* CPU time (ms) pid's threads have run, from schedstat (ns), or 0. */
+static double cpu_ms(pid_t pid)
 {
+	g_autofree char *dir = g_strdup_printf("/proc/%d/task", (int)pid);
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *e;
+	double ms = 0;
+
+	while (d && (e = g_dir_read_name(d))) {
+		g_autofree char *path = g_strdup_printf("%s/%s/schedstat", dir, e);
+		g_autofree char *text = NULL;
+
+		if (g_file_get_contents(path, &text, NULL, NULL))
+			ms += g_ascii_strtod(text, NULL) / 1e6;
+	}
+	return ms;
+}
+
+static void proc_free(gpointer p)
+{
+	g_free(((Proc *)p)->exe);
+	g_free(p);
+}
+
+/* Every process: pid, parent, argv[0]. */
+static GHashTable *proc_table(void)
+{
+	GHashTable *t = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, proc_free);
 	g_autoptr(GDir) d = g_dir_open("/proc", 0, NULL);
 	const char *e;
 
@@ -132,15 +194,83 @@ static pid_t child_named(pid_t parent, const char *name)
 		g_autofree char *cp = g_strdup_printf("/proc/%s/cmdline", e);
 		const char *r;
 		int ppid;
+		Proc *p;
 
 		if (!g_ascii_isdigit(e[0]) || !g_file_get_contents(sp, &stat, NULL, NULL) ||
-		    !(r = strrchr(stat, ')')) || sscanf(r + 2, "%*c %d", &ppid) != 1 ||
-		    ppid != parent || !g_file_get_contents(cp, &cmd, NULL, NULL))
+		    !(r = strrchr(stat, ')')) || sscanf(r + 2, "%*c %d", &ppid) != 1)
 			continue;
-		if (g_str_has_suffix(cmd, name))
-			return (pid_t)g_ascii_strtoll(e, NULL, 10);
+		p = g_new0(Proc, 1);
+		p->pid = (pid_t)g_ascii_strtoll(e, NULL, 10);
+		p->ppid = ppid;
+		p->exe = g_file_get_contents(cp, &cmd, NULL, NULL) ? g_strdup(cmd) : g_strdup("");
+		g_hash_table_insert(t, GINT_TO_POINTER(p->pid), p);
 	}
-	return 0;
+	return t;
+}
+
+/*
+ * The part of the session pid belongs to, or -1 when it is not in the
+ * session's tree.  programs[part]: how the session's child of that part was
+ * started (the end of its argv[0]); the bar is the compositor's child that
+ * runs programs[PART_BAR], and whatever the session started otherwise is
+ * counted with the cages.
+ */
+static int part_of(GHashTable *procs, pid_t session, pid_t pid, char **programs)
+{
+	Proc *p = g_hash_table_lookup(procs, GINT_TO_POINTER(pid));
+	Proc *top = NULL;
+	bool in_bar = false;
+
+	if (pid == session)
+		return PART_SESSION;
+	for (int depth = 0; p && depth < 64; depth++) {
+		in_bar |= strcmp(p->exe, programs[PART_BAR]) == 0;
+		if (p->ppid == session) {
+			top = p;
+			break;
+		}
+		p = g_hash_table_lookup(procs, GINT_TO_POINTER(p->ppid));
+	}
+	if (!top)
+		return -1;
+	if (in_bar)
+		return PART_BAR;
+	for (int i = PART_BUS; i < PART_CAGES; i++)
+		if (programs[i] && g_str_has_suffix(top->exe, programs[i]))
+			return i;
+	return PART_CAGES;
+}
+
+/* CPU time, VmRSS and Pss of the session's processes, by part. */
+static void session_usage(pid_t session, char **programs, Usage *u)
+{
+	g_autoptr(GHashTable) procs = proc_table();
+	GHashTableIter iter;
+	gpointer key;
+
+	memset(u, 0, sizeof(*u));
+	g_hash_table_iter_init(&iter, procs);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		pid_t pid = (pid_t)GPOINTER_TO_INT(key);
+		int part = part_of(procs, session, pid, programs);
+		long rss, pss;
+
+		if (part < 0)
+			continue;
+		u->cpu_ms[part] += cpu_ms(pid);
+		rss = proc_kb(pid, "status", "VmRSS:");
+		pss = proc_kb(pid, "smaps_rollup", "Pss:");
+		u->rss_kb[part] += rss > 0 ? rss : 0;
+		u->pss_kb[part] += pss > 0 ? pss : 0;
+	}
+}
+
+static void print_loadavg(const char *when)
+{
+	g_autofree char *text = NULL;
+
+	if (g_file_get_contents("/proc/loadavg", &text, NULL, NULL))
+		printf("  load average %s: %s", when, text);
 }
 
 /* fork + exec, stdin /dev/null, stdout and stderr appended to log. */
@@ -175,11 +305,13 @@ static void write_file(const char *path, const char *text, int mode)
 int main(int argc, char **argv)
 {
 	int runs = argc > 9 ? (int)g_ascii_strtoll(argv[9], NULL, 10) : 11;
-	g_autofree char *conf = NULL, *run = NULL, *data = NULL, *ctl = NULL;
+	g_autofree char *conf = NULL, *run = NULL, *data = NULL, *ctl = NULL, *notify_log = NULL;
 	g_autofree char *log = NULL;
 	g_autofree double *times = NULL;
-	double median;
-	long core_kb = 0, comp_kb = -1, broker_kb = -1, notifyd_kb = -1, bar_kb = -1;
+	g_autofree Usage *usage = NULL;
+	char *programs[N_PARTS] = {NULL};
+	double median, cpu_total = 0;
+	long core_rss, core_pss;
 	char **envp;
 	GString *reply = g_string_new(NULL);
 
@@ -197,6 +329,7 @@ int main(int argc, char **argv)
 	data = g_build_filename(tmp, "data", NULL);
 	conf = g_build_filename(tmp, "cloison.conf", NULL);
 	ctl = g_build_filename(run, "cloison", "core", "ctl", NULL);
+	notify_log = g_build_filename(tmp, "events.log", NULL);
 	log = g_build_filename(tmp, "session.log", NULL);
 	for (const char *const *d =
 	             (const char *const[]){"run", "data", "state", "home", "config", "data/cloison",
@@ -247,6 +380,7 @@ int main(int argc, char **argv)
 		        {"CLOISON_CAGE_COMMAND", argv[5]},
 		        {"CLOISON_CAGE_INIT", argv[6]},
 		        {"CLOISON_NOTIFYD", argv[7]},
+		        {"CL_TEST_NOTIFYD_LOG", notify_log},
 		        {"GSK_RENDERER", "cairo"},
 		        {"GTK_A11Y", "none"},
 		};
@@ -258,7 +392,16 @@ int main(int argc, char **argv)
 		envp = g_environ_unsetenv(envp, "DBUS_SESSION_BUS_ADDRESS");
 	}
 
+	programs[PART_BUS] = "dbus-daemon";
+	programs[PART_COMPOSITOR] = argv[2];
+	programs[PART_BAR] = argv[3];
+	programs[PART_BROKER] = argv[4];
+	programs[PART_NOTIFYD] = argv[7];
 	times = g_new0(double, runs + 1);
+	usage = g_new0(Usage, runs + 1);
+	printf("session-start: headless cloison-session until the bar and 2 cages' first "
+	       "windows are mapped\n");
+	print_loadavg("before");
 	for (int i = 0; i <= runs; i++) { /* run 0: warm-up */
 		char *sargv[] = {argv[1], "--config", conf, "--headless", NULL};
 		double t0 = bench_now_ms(), waited = 0;
@@ -278,21 +421,12 @@ int main(int argc, char **argv)
 			waited += sleep_ms(2);
 		}
 		times[i] = bench_now_ms() - t0;
-		if (i == runs) {
-			pid_t comp = child_named(pid, "cloison-compositor");
-
-			comp_kb = rss_kb(comp);
-			broker_kb = rss_kb(child_named(pid, "cloison-transferd"));
-			notifyd_kb = rss_kb(child_named(pid, argv[7]));
-			bar_kb = rss_kb(child_named(comp, "cloison-bar"));
-		}
+		session_usage(pid, programs, &usage[i]);
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
 		bench_child_remove(pid);
 	}
-	core_kb = comp_kb + broker_kb + notifyd_kb;
-	printf("session-start: headless cloison-session until the bar and 2 cages' first "
-	       "windows are mapped\n");
+	print_loadavg("after ");
 	median = bench_median(times + 1, runs); /* sorts: times[1] is the minimum */
 	printf("  figure:   median %.1f ms over %d runs (min %.1f ms, after one warm-up; "
 	       "resolution 2 ms)\n",
@@ -300,12 +434,45 @@ int main(int argc, char **argv)
 	printf("  baseline: the target, %.0f ms (no session without Cloison to compare with)\n",
 	       TARGET_MS);
 	printf("  ratio:    %.2f of the target\n", median / TARGET_MS);
-	printf("memory (VmRSS, last run, everything mapped):\n");
-	printf("  compositor %.1f MiB + broker %.1f MiB + notifyd %.1f MiB = %.1f MiB; target "
-	       "<= %.0f MiB\n",
-	       comp_kb / 1024.0, broker_kb / 1024.0, notifyd_kb / 1024.0, core_kb / 1024.0,
-	       TARGET_CORE_MB);
-	printf("  bar %.1f MiB; target <= %.0f MiB\n", bar_kb / 1024.0, TARGET_BAR_MB);
+
+	printf("CPU time used when everything is mapped (processes alive then; median over the "
+	       "runs):\n");
+	for (int part = 0; part < N_PARTS; part++) {
+		g_autofree double *v = g_new(double, runs);
+		double m;
+
+		for (int i = 0; i < runs; i++)
+			v[i] = usage[i + 1].cpu_ms[part];
+		m = bench_median(v, runs);
+		cpu_total += m;
+		printf("  %-10s %6.1f ms (%.1f-%.1f)\n", part_names[part], m, v[0], v[runs - 1]);
+	}
+	printf("  sum of the medians %.1f ms (2 cores: the wall time cannot be below half of "
+	       "it)\n",
+	       cpu_total);
+
+	{
+		const Usage *u = &usage[runs];
+
+		core_rss = u->rss_kb[PART_COMPOSITOR] + u->rss_kb[PART_BROKER] +
+		           u->rss_kb[PART_NOTIFYD];
+		core_pss = u->pss_kb[PART_COMPOSITOR] + u->pss_kb[PART_BROKER] +
+		           u->pss_kb[PART_NOTIFYD];
+		printf("memory (last run, everything mapped; VmRSS counts the pages of shared "
+		       "libraries in every process that maps them, Pss divides each page among "
+		       "the processes that share it, on the whole machine):\n");
+		for (int part = PART_COMPOSITOR; part <= PART_NOTIFYD; part++)
+			printf("  %-10s VmRSS %5.1f MiB, Pss %5.1f MiB\n", part_names[part],
+			       u->rss_kb[part] / 1024.0, u->pss_kb[part] / 1024.0);
+		printf("  compositor + broker + notifyd: VmRSS %.1f MiB, ratio %.2f of the %.0f "
+		       "MiB "
+		       "target; Pss %.1f MiB, ratio %.2f\n",
+		       core_rss / 1024.0, core_rss / 1024.0 / TARGET_CORE_MB, TARGET_CORE_MB,
+		       core_pss / 1024.0, core_pss / 1024.0 / TARGET_CORE_MB);
+		printf("  bar: VmRSS %.1f MiB, ratio %.2f of the %.0f MiB target; Pss %.1f MiB\n",
+		       u->rss_kb[PART_BAR] / 1024.0, u->rss_kb[PART_BAR] / 1024.0 / TARGET_BAR_MB,
+		       TARGET_BAR_MB, u->pss_kb[PART_BAR] / 1024.0);
+	}
 	g_strfreev(envp);
 	g_string_free(reply, TRUE);
 	bench_remove_tmp_dir();

@@ -8,6 +8,7 @@
 #include "intake.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,6 +22,7 @@
 #include "i18n.h"
 #include "init-protocol.h"
 #include "intake-private.h"
+#include "log.h"
 #include "policy.h"
 #include "util.h"
 
@@ -382,7 +384,66 @@ int cl_staging_reclaim(int staging_fd, GError **error)
 
 /* ---- Snapshot: copy in this thread, hash in another ---------------------- */
 
+/*
+ * libcrypto is opened on the first snapshot instead of being linked: linked,
+ * the dynamic loader resolves its ≈ 1200 symbol references on every start of
+ * cloison-transferd (≈ 40 % of the instructions it ran until it was ready)
+ * and it stays resident (≈ 1.4 MiB) in a broker that may never transfer.
+ * Only these few functions are needed; a failure is remembered and logged
+ * once.
+ */
 typedef struct {
+	EVP_MD_CTX *(*ctx_new)(void);
+	void (*ctx_free)(EVP_MD_CTX *ctx);
+	const EVP_MD *(*sha256)(void);
+	int (*init)(EVP_MD_CTX *ctx, const EVP_MD *type, ENGINE *impl);
+	int (*update)(EVP_MD_CTX *ctx, const void *data, size_t len);
+	int (*final)(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *len);
+} Crypto;
+
+static const Crypto *crypto_get(void)
+{
+	static GMutex lock;
+	static Crypto crypto;
+	static bool tried, loaded;
+	const char *missing = NULL;
+	void *lib;
+
+	g_mutex_lock(&lock);
+	if (tried)
+		goto out;
+	tried = true;
+	lib = dlopen(CL_LIBCRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		cl_error("cannot load %s for SHA-256: %s", CL_LIBCRYPTO_SONAME, dlerror());
+		goto out;
+	}
+#define CRYPTO_SYM(field, name)                             \
+	do {                                                \
+		*(void **)&crypto.field = dlsym(lib, name); \
+		if (!crypto.field && !missing)              \
+			missing = name;                     \
+	} while (0)
+	CRYPTO_SYM(ctx_new, "EVP_MD_CTX_new");
+	CRYPTO_SYM(ctx_free, "EVP_MD_CTX_free");
+	CRYPTO_SYM(sha256, "EVP_sha256");
+	CRYPTO_SYM(init, "EVP_DigestInit_ex");
+	CRYPTO_SYM(update, "EVP_DigestUpdate");
+	CRYPTO_SYM(final, "EVP_DigestFinal_ex");
+#undef CRYPTO_SYM
+	if (missing) {
+		cl_error("%s has no %s", CL_LIBCRYPTO_SONAME, missing);
+		dlclose(lib);
+		goto out;
+	}
+	loaded = true; /* lib stays open for the process's lifetime */
+out:
+	g_mutex_unlock(&lock);
+	return loaded ? &crypto : NULL;
+}
+
+typedef struct {
+	const Crypto *crypto;
 	GMutex lock;
 	GCond cond;
 	int fd;           /* the snapshot, read back with pread */
@@ -421,7 +482,7 @@ static gpointer hasher_thread(gpointer data)
 				g_mutex_unlock(&h->lock);
 				return NULL;
 			}
-			if (EVP_DigestUpdate(h->md, h->buf, (size_t)n) != 1) {
+			if (h->crypto->update(h->md, h->buf, (size_t)n) != 1) {
 				g_mutex_lock(&h->lock);
 				h->error = EIO;
 				g_mutex_unlock(&h->lock);
@@ -534,11 +595,16 @@ bool cl_intake_snapshot(int src_fd, int staging_fd, uint64_t max_size, atomic_bo
 	if (dst < 0)
 		return false;
 
-	Hasher h = {.fd = dst, .md = EVP_MD_CTX_new(), .buf = g_malloc(HASH_BUFFER)};
+	const Crypto *crypto = crypto_get();
+	if (!crypto)
+		return snapshot_fail(error, CL_TRANSFER_ERROR_IO,
+		                     _("cannot initialise SHA-256 hashing"));
+	Hasher h = {
+	        .crypto = crypto, .fd = dst, .md = crypto->ctx_new(), .buf = g_malloc(HASH_BUFFER)};
 	g_mutex_init(&h.lock);
 	g_cond_init(&h.cond);
-	if (!h.md || EVP_DigestInit_ex(h.md, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(h.md);
+	if (!h.md || crypto->init(h.md, crypto->sha256(), NULL) != 1) {
+		crypto->ctx_free(h.md);
 		g_free(h.buf);
 		g_mutex_clear(&h.lock);
 		g_cond_clear(&h.cond);
@@ -547,7 +613,7 @@ bool cl_intake_snapshot(int src_fd, int staging_fd, uint64_t max_size, atomic_bo
 	}
 	GThread *thread = g_thread_try_new("cl-hash", hasher_thread, &h, NULL);
 	if (!thread) {
-		EVP_MD_CTX_free(h.md);
+		crypto->ctx_free(h.md);
 		g_free(h.buf);
 		g_mutex_clear(&h.lock);
 		g_cond_clear(&h.cond);
@@ -610,11 +676,11 @@ bool cl_intake_snapshot(int src_fd, int staging_fd, uint64_t max_size, atomic_bo
 		code = CL_TRANSFER_ERROR_IO;
 		err = h.error;
 	}
-	if (code == 0 && EVP_DigestFinal_ex(h.md, digest, &digest_len) != 1) {
+	if (code == 0 && crypto->final(h.md, digest, &digest_len) != 1) {
 		code = CL_TRANSFER_ERROR_IO;
 		err = EIO;
 	}
-	EVP_MD_CTX_free(h.md);
+	crypto->ctx_free(h.md);
 	g_free(h.buf);
 	g_mutex_clear(&h.lock);
 	g_cond_clear(&h.cond);
