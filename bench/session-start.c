@@ -305,7 +305,7 @@ static void write_file(const char *path, const char *text, int mode)
 int main(int argc, char **argv)
 {
 	int runs = argc > 9 ? (int)g_ascii_strtoll(argv[9], NULL, 10) : 11;
-	g_autofree char *conf = NULL, *run = NULL, *data = NULL, *ctl = NULL, *notify_log = NULL;
+	g_autofree char *conf = NULL, *run = NULL, *data = NULL, *ctl = NULL;
 	g_autofree char *log = NULL;
 	g_autofree double *times = NULL;
 	g_autofree Usage *usage = NULL;
@@ -329,7 +329,6 @@ int main(int argc, char **argv)
 	data = g_build_filename(tmp, "data", NULL);
 	conf = g_build_filename(tmp, "cloison.conf", NULL);
 	ctl = g_build_filename(run, "cloison", "core", "ctl", NULL);
-	notify_log = g_build_filename(tmp, "events.log", NULL);
 	log = g_build_filename(tmp, "session.log", NULL);
 	for (const char *const *d =
 	             (const char *const[]){"run", "data", "state", "home", "config", "data/cloison",
@@ -380,7 +379,6 @@ int main(int argc, char **argv)
 		        {"CLOISON_CAGE_COMMAND", argv[5]},
 		        {"CLOISON_CAGE_INIT", argv[6]},
 		        {"CLOISON_NOTIFYD", argv[7]},
-		        {"CL_TEST_NOTIFYD_LOG", notify_log},
 		        {"GSK_RENDERER", "cairo"},
 		        {"GTK_A11Y", "none"},
 		};
