@@ -36,11 +36,16 @@ def main():
     args = sys.argv[1:]
     split = args.index("--")
     ready, names, specs, argv = args[0], args[1], args[2:split], args[split + 1:]
-    # Out of the way of the targets first, then in place.
-    fds = [os.dup(make(spec)) for spec in specs]
-    fds = [os.dup2(fd, 100 + i) or 100 + i for i, fd in enumerate(fds)]
+    # Out of the way of the targets first (100…), then in place (3…).
+    fds = []
+    for i, spec in enumerate(specs):
+        fd = make(spec)
+        fds.append(os.dup2(fd, 100 + i))
+        os.close(fd)
     ready_fd = os.open(ready, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    ready_fd = os.dup2(ready_fd, 100 + len(fds)) or 100 + len(fds)
+    os.dup2(ready_fd, 100 + len(fds))
+    os.close(ready_fd)
+    ready_fd = 100 + len(fds)
     for i, fd in enumerate(fds):
         os.dup2(fd, 3 + i)
         os.close(fd)
