@@ -6,7 +6,8 @@
  *   cl-test-notifyd [--config FILE] [--bus ADDRESS] [--ready-fd N] [--verbose]
  *
  * Creates $XDG_RUNTIME_DIR/cloison/cages/CAGE/notify for every configured
- * cage (a listener that accepts and closes), owns org.cloison.Notify1 on
+ * cage (a listener that accepts and closes), or serves those cloison-session
+ * passes (LISTEN_FDS, checked as cloison-notifyd checks them), owns org.cloison.Notify1 on
  * the core bus and serves org.cloison.SecurityEvents1.Post, appending one
  * line per event to $CL_TEST_NOTIFYD_LOG ("post SEVERITY CATEGORY CAGE
  * SUMMARY"), then writes READY=1 to the readiness fd.  Stops on SIGTERM.
@@ -22,10 +23,12 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "listen.h"
 #include "paths.h"
 #include "security-events.h"
 #include "util.h"
@@ -91,6 +94,8 @@ int main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autofree char *runtime = NULL;
 	g_autoptr(GPtrArray) sockets = g_ptr_array_new_with_free_func(g_free);
+	g_auto(GStrv) fd_names = NULL;
+	g_autofree int *passed = NULL;
 	sd_event *event = NULL;
 	sd_bus *bus = NULL;
 	int ready_fd = -1, r;
@@ -132,7 +137,23 @@ int main(int argc, char **argv)
 	sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
 	sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
 
-	for (guint i = 0; i < config->cages->len; i++) {
+	r = sd_listen_fds_with_names(1, &fd_names);
+	if (r > 0) {
+		passed = cl_listen_fds_for_cages(config, runtime, CL_SOCKET_NOTIFY, r, fd_names,
+		                                 &error);
+		if (!passed) {
+			fprintf(stderr, "cl-test-notifyd: %s\n", error->message);
+			return 1;
+		}
+	} else if (r < 0) {
+		fprintf(stderr, "cl-test-notifyd: LISTEN_FDS: %s\n", strerror(-r));
+		return 1;
+	}
+	/* The session's sockets: served, never removed. */
+	for (guint i = 0; passed && i < config->cages->len; i++)
+		if ((r = sd_event_add_io(event, NULL, passed[i], EPOLLIN, handle_accept, NULL)) < 0)
+			return 1;
+	for (guint i = 0; !passed && i < config->cages->len; i++) {
 		const ClCage *cage = config->cages->pdata[i];
 		int fd = cl_paths_open_cage_runtime(runtime, cage->id, &error);
 		char *path;
