@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "listen.h"
 #include "log.h"
 #include "notifyd.h"
 #include "paths.h"
@@ -56,6 +57,7 @@ struct Cage {
 	const ClCage *config;
 	char *socket_path;
 	int listen_fd;
+	bool owns_socket; /* created by us (not passed): removed at the end */
 	sd_event_source *accept_source;
 	GPtrArray *connections; /* Connection* */
 	bool refusing;          /* at the connection limit (logged once) */
@@ -1254,55 +1256,29 @@ static bool fail_errno(GError **error, int err, const char *fmt, ...)
 	return false;
 }
 
-static bool listen_cage(ClNotifyd *d, Cage *cage, const char *runtime_dir, int runtime_fd,
-                        GError **error)
+static bool listen_cage(ClNotifyd *d, Cage *cage, const ClNotifydOptions *options, int runtime_fd,
+                        int passed_fd, GError **error)
 {
 	_cleanup_close_ int dir_fd = -1;
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct stat st;
 	int r;
 
-	dir_fd = cl_paths_ensure_cage_runtime(runtime_fd, cage->config->id, error);
-	if (dir_fd < 0)
-		return false;
-	cage->socket_path = cl_paths_socket(runtime_dir, cage->config->id, CL_SOCKET_NOTIFY, error);
+	cage->socket_path =
+	        cl_paths_socket(options->runtime_dir, cage->config->id, CL_SOCKET_NOTIFY, error);
 	if (!cage->socket_path)
 		return false;
-	g_strlcpy(sa.sun_path, cage->socket_path, sizeof(sa.sun_path));
-
-	/* Only a socket is ever replaced, and only one nobody listens on. */
-	if (fstatat(dir_fd, CL_SOCKET_NOTIFY, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-			            _("%s exists and is not a socket: remove it"),
-			            cage->socket_path);
+	if (passed_fd >= 0) {
+		/* The session's socket (checked already): it outlives us. */
+		cage->listen_fd = passed_fd;
+	} else {
+		dir_fd = cl_paths_ensure_cage_runtime(runtime_fd, cage->config->id, error);
+		if (dir_fd < 0)
 			return false;
-		}
-		_cleanup_close_ int probe =
-		        socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-		if (probe < 0)
-			return fail_errno(error, errno, "socket");
-		/* Not cage->listen_fd: a failed start must not remove it. */
-		if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-			            _("%s is in use: is another cloison-notifyd running?"),
-			            cage->socket_path);
+		cage->listen_fd = cl_listen_unix_at(dir_fd, CL_SOCKET_NOTIFY, cage->socket_path,
+		                                    "cloison-notifyd", error);
+		if (cage->listen_fd < 0)
 			return false;
-		}
-		if (unlinkat(dir_fd, CL_SOCKET_NOTIFY, 0) < 0 && errno != ENOENT)
-			return fail_errno(error, errno, _("cannot remove the old socket %s"),
-			                  cage->socket_path);
+		cage->owns_socket = true;
 	}
-	cage->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (cage->listen_fd < 0)
-		return fail_errno(error, errno, "socket");
-	if (bind(cage->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return fail_errno(error, errno, _("cannot bind %s"), cage->socket_path);
-	if (fchmodat(dir_fd, CL_SOCKET_NOTIFY, 0600, 0) < 0)
-		return fail_errno(error, errno, "chmod %s", cage->socket_path);
-	if (listen(cage->listen_fd, 64) < 0)
-		return fail_errno(error, errno, "listen %s", cage->socket_path);
 	r = sd_event_add_io(d->event, &cage->accept_source, cage->listen_fd, EPOLLIN, handle_accept,
 	                    cage);
 	if (r >= 0)
@@ -1317,11 +1293,10 @@ static void cage_free(Cage *cage)
 	if (!cage)
 		return;
 	sd_event_source_disable_unref(cage->accept_source);
-	if (cage->listen_fd >= 0) {
-		cl_close(cage->listen_fd);
-		if (cage->socket_path)
-			unlink(cage->socket_path);
-	}
+	cl_close(cage->listen_fd);
+	/* Only a socket we created; never the session's, never another notifyd's. */
+	if (cage->owns_socket)
+		unlink(cage->socket_path);
 	g_ptr_array_unref(cage->connections);
 	g_free(cage->socket_path);
 	g_free(cage);
@@ -1396,9 +1371,11 @@ ClNotifyd *cl_notifyd_new(sd_event *event, const ClNotifydOptions *options, GErr
 		return NULL;
 	}
 
-	runtime_fd = cl_paths_ensure_runtime(options->runtime_dir, error);
-	if (runtime_fd < 0)
-		return NULL;
+	if (!options->listen_fds) {
+		runtime_fd = cl_paths_ensure_runtime(options->runtime_dir, error);
+		if (runtime_fd < 0)
+			return NULL;
+	}
 	for (guint i = 0; i < d->config->cages->len; i++) {
 		Cage *cage = g_new0(Cage, 1);
 
@@ -1409,7 +1386,8 @@ ClNotifyd *cl_notifyd_new(sd_event *event, const ClNotifydOptions *options, GErr
 		cl_token_bucket_init(&cage->bucket, d->limits.rate_burst, d->limits.rate_per_s,
 		                     now);
 		g_ptr_array_add(d->cages, cage);
-		if (!listen_cage(d, cage, options->runtime_dir, runtime_fd, error))
+		if (!listen_cage(d, cage, options, runtime_fd,
+		                 options->listen_fds ? options->listen_fds[i] : -1, error))
 			return NULL;
 	}
 	if (!connect_core(d, options->bus_address, error))

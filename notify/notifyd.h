@@ -57,15 +57,22 @@ typedef struct {
 	const ClConfig *config;  /* borrowed; outlives the service */
 	const char *runtime_dir; /* $XDG_RUNTIME_DIR */
 	const char *bus_address; /* core bus; NULL: $DBUS_SESSION_BUS_ADDRESS */
+	/*
+	 * One listening socket per configured cage, in the configuration's
+	 * order (cl_listen_fds_for_cages()), passed by cloison-session: taken
+	 * over and never removed.  NULL: create the sockets (and remove them
+	 * at the end).
+	 */
+	const int *listen_fds;
 	ClNotifydLimits limits;
 } ClNotifydOptions;
 
 typedef struct ClNotifyd ClNotifyd;
 
 /*
- * Listen on every cage's notify socket, connect to the core bus and take
- * both names.  NULL and an error naming what failed.  sd_event_exit() is
- * called when the core bus goes away.
+ * Listen on every cage's notify socket (options->listen_fds or its own), connect to the core bus
+ * and take both names.  NULL and an error naming what failed.  sd_event_exit() is called when the
+ * core bus goes away.
  */
 ClNotifyd *cl_notifyd_new(sd_event *event, const ClNotifydOptions *options, GError **error);
 void cl_notifyd_free(ClNotifyd *d);

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "listen.h"
 #include "log.h"
 #include "paths.h"
 #include "security-events.h"
@@ -52,6 +53,8 @@
 #define CORE_BUS_SOCKET    "bus"
 #define DEMO_CONFIG_FILE   "demo.conf" /* in core/ */
 #define DEMO_CHECK_MS      250
+/* Room for any pid in LISTEN_PID=, written in the child (child_setup()). */
+#define LISTEN_PID_PLACEHOLDER "0000000000000000000"
 
 typedef enum {
 	STAGE_BUS,
@@ -71,9 +74,10 @@ typedef enum {
 typedef struct {
 	ClSession *session;
 	Stage stage;
-	char *name;         /* for messages: "the core bus", "cage low"… */
-	const ClCage *cage; /* STAGE_CAGES only */
-	pid_t pid;          /* > 0 while the process exists (until reaped) */
+	char *name;            /* for messages: "the core bus", "cage low"… */
+	const ClCage *cage;    /* STAGE_CAGES only */
+	const int *listen_fds; /* broker, notifyd: one per configured cage (the session's) */
+	pid_t pid;             /* > 0 while the process exists (until reaped) */
 	int pidfd;
 	guint pid_source;
 	int ready_fd; /* read end of the readiness pipe */
@@ -102,8 +106,21 @@ struct ClSession {
 	bool post_warned;
 	int runtime_fd;
 	int lock_fd;
+	/*
+	 * A copy of our standard error, given as the children's standard
+	 * output: GLib 2.74 closes the child's fd 2 when stdout_fd is 2.
+	 */
+	int stderr_copy;
 	bool created_runtime;
 	GPtrArray *children; /* Child*, in start order */
+	/*
+	 * The cages' transfer and notify sockets, one per configured cage in
+	 * the configuration's order: created once, passed to every start of the
+	 * broker and notifyd (LISTEN_FDS), so that a cage started before a
+	 * restart keeps reaching the same socket.
+	 */
+	int *transfer_fds;
+	int *notify_fds;
 	State state;
 	Stage start_stage;
 	int stop_stage;
@@ -348,6 +365,12 @@ static void child_kill(Child *c, int sig)
 		cl_warn("cannot signal %s (pid %d): %s", c->name, (int)c->pid, g_strerror(errno));
 }
 
+/* The sockets passed to a child: fds 3…3+n-1, its readiness pipe after them. */
+static unsigned child_n_listen_fds(const Child *c)
+{
+	return c->listen_fds ? c->session->config->cages->len : 0;
+}
+
 static char **child_argv(Child *c)
 {
 	ClSession *s = c->session;
@@ -401,7 +424,7 @@ static char **child_argv(Child *c)
 		g_ptr_array_add(a, g_strdup("--bus"));
 		g_ptr_array_add(a, g_strdup(s->core_bus_address));
 		g_ptr_array_add(a, g_strdup("--ready-fd"));
-		g_ptr_array_add(a, g_strdup_printf("%d", READY_FD));
+		g_ptr_array_add(a, g_strdup_printf("%u", READY_FD + child_n_listen_fds(c)));
 		break;
 	case STAGE_CAGES:
 		g_ptr_array_add(a, g_strdup(s->programs.cage));
@@ -432,8 +455,25 @@ static char **child_envp(Child *c)
 {
 	ClSession *s = c->session;
 	char **envp = g_get_environ();
+	unsigned n = child_n_listen_fds(c);
 
 	envp = g_environ_unsetenv(envp, "WAYLAND_SOCKET");
+	envp = g_environ_unsetenv(envp, "LISTEN_FDS");
+	envp = g_environ_unsetenv(envp, "LISTEN_PID");
+	envp = g_environ_unsetenv(envp, "LISTEN_FDNAMES");
+	if (n > 0) {
+		g_autoptr(GString) names = g_string_new(NULL);
+		g_autofree char *count = g_strdup_printf("%u", n);
+
+		/* Cage ids are [a-z0-9-]: valid socket names, no ':' in them. */
+		for (unsigned i = 0; i < n; i++)
+			g_string_append_printf(names, "%s%s", i ? ":" : "",
+			                       ((const ClCage *)s->config->cages->pdata[i])->id);
+		envp = g_environ_setenv(envp, "LISTEN_FDS", count, TRUE);
+		envp = g_environ_setenv(envp, "LISTEN_FDNAMES", names->str, TRUE);
+		/* The child's pid is written over this in child_setup(). */
+		envp = g_environ_setenv(envp, "LISTEN_PID", LISTEN_PID_PLACEHOLDER, TRUE);
+	}
 	if (!s->core_bus_address)
 		return envp;
 	envp = g_environ_setenv(envp, CL_CORE_BUS_ENV, s->core_bus_address, TRUE);
@@ -443,12 +483,32 @@ static char **child_envp(Child *c)
 	return envp;
 }
 
+typedef struct {
+	pid_t parent;
+	char *listen_pid; /* the value of LISTEN_PID= in the child's envp, or NULL */
+} ChildSetup;
+
 /* In the child, between fork and exec (async-signal-safe calls only). */
 static void child_setup(gpointer data)
 {
-	pid_t parent = (pid_t)GPOINTER_TO_INT(data);
+	const ChildSetup *setup = data;
+	pid_t parent = setup->parent;
 	sigset_t none;
 
+	if (setup->listen_pid) {
+		/* Our copy of the environment: no allocation, no lock. */
+		char digits[sizeof(LISTEN_PID_PLACEHOLDER)];
+		unsigned long pid = (unsigned long)getpid();
+		size_t n = 0;
+
+		do {
+			digits[n++] = (char)('0' + pid % 10);
+			pid /= 10;
+		} while (pid && n < sizeof(digits) - 1);
+		for (size_t i = 0; i < n; i++)
+			setup->listen_pid[i] = digits[n - 1 - i];
+		setup->listen_pid[n] = '\0';
+	}
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
@@ -717,9 +777,22 @@ static void child_start(Child *c)
 	g_autoptr(GError) error = NULL;
 	int pipefd[2] = {-1, -1};
 	bool wants_ready = c->stage != STAGE_CAGES;
-	int source_fds[1], target_fds[1] = {READY_FD};
+	unsigned n_listen = child_n_listen_fds(c);
+	g_autofree int *source_fds = g_new(int, n_listen + 1);
+	g_autofree int *target_fds = g_new(int, n_listen + 1);
+	ChildSetup setup = {.parent = getpid()};
 	GPid pid;
 	int pidfd;
+
+	for (char **e = envp; n_listen > 0 && *e; e++)
+		if (g_str_has_prefix(*e, "LISTEN_PID="))
+			setup.listen_pid = *e + strlen("LISTEN_PID=");
+	/* The cages' sockets at 3…, the readiness pipe after them. */
+	for (unsigned i = 0; i < n_listen; i++) {
+		source_fds[i] = c->listen_fds[i];
+		target_fds[i] = CL_LISTEN_FDS_START + (int)i;
+	}
+	target_fds[n_listen] = READY_FD + (int)n_listen;
 
 	if (wants_ready && pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
 		cl_error("cannot start %s: pipe: %s", c->name, g_strerror(errno));
@@ -732,13 +805,13 @@ static void child_start(Child *c)
 	 */
 	if (wants_ready)
 		fcntl(pipefd[1], F_SETFL, 0);
-	source_fds[0] = pipefd[1];
-	if (!g_spawn_async_with_pipes_and_fds(NULL, (const char *const *)argv,
-	                                      (const char *const *)envp, G_SPAWN_DO_NOT_REAP_CHILD,
-	                                      child_setup, GINT_TO_POINTER((int)getpid()), -1,
-	                                      STDERR_FILENO, -1, wants_ready ? source_fds : NULL,
-	                                      wants_ready ? target_fds : NULL, wants_ready ? 1 : 0,
-	                                      &pid, NULL, NULL, NULL, &error)) {
+	source_fds[n_listen] = pipefd[1];
+	if (!g_spawn_async_with_pipes_and_fds(
+	            NULL, (const char *const *)argv, (const char *const *)envp,
+	            G_SPAWN_DO_NOT_REAP_CHILD, child_setup, &setup, -1,
+	            s->stderr_copy >= 0 ? s->stderr_copy : STDERR_FILENO, -1,
+	            wants_ready ? source_fds : NULL, wants_ready ? target_fds : NULL,
+	            wants_ready ? n_listen + 1 : 0, &pid, NULL, NULL, NULL, &error)) {
 		cl_error("cannot start %s: %s", c->name, error->message);
 		cl_close(pipefd[0]);
 		cl_close(pipefd[1]);
@@ -1081,6 +1154,7 @@ ClSession *cl_session_new(ClConfig *config, ClSessionPrograms *programs,
 
 	s->runtime_fd = -1;
 	s->lock_fd = -1;
+	s->stderr_copy = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	s->options = *options;
 	s->children = g_ptr_array_new_with_free_func((GDestroyNotify)child_free);
 	s->xdg_runtime_dir = cl_paths_xdg_runtime_dir(error);
@@ -1099,14 +1173,42 @@ ClSession *cl_session_new(ClConfig *config, ClSessionPrograms *programs,
 		            _("another Cloison session already runs on %s"), s->runtime_dir);
 		return NULL;
 	}
+	/* A broker or notifyd started by hand: its sockets are not ours to replace. */
+	for (guint i = 0; i < config->cages->len; i++) {
+		static const char *const which[][2] = {{CL_SOCKET_TRANSFER, "cloison-transferd"},
+		                                       {CL_SOCKET_NOTIFY, "cloison-notifyd"}};
+		const ClCage *cage = config->cages->pdata[i];
+
+		for (size_t k = 0; k < G_N_ELEMENTS(which); k++) {
+			g_autofree char *path =
+			        cl_paths_socket(s->xdg_runtime_dir, cage->id, which[k][0], error);
+
+			if (!path)
+				return NULL;
+			if (cl_listen_in_use(path)) {
+				g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+				            _("%s is in use: is another %s running?"), path,
+				            which[k][1]);
+				return NULL;
+			}
+		}
+	}
 	s->config = config;
 	s->programs = *programs;
 	memset(programs, 0, sizeof(*programs));
+	s->transfer_fds = g_new(int, MAX(config->cages->len, 1));
+	s->notify_fds = g_new(int, MAX(config->cages->len, 1));
+	for (guint i = 0; i < config->cages->len; i++)
+		s->transfer_fds[i] = s->notify_fds[i] = -1;
 
 	g_ptr_array_add(s->children, child_new(s, STAGE_BUS, "the core bus", NULL));
 	g_ptr_array_add(s->children, child_new(s, STAGE_COMPOSITOR, "the compositor", NULL));
 	g_ptr_array_add(s->children, child_new(s, STAGE_BROKER, "cloison-transferd", NULL));
 	g_ptr_array_add(s->children, child_new(s, STAGE_NOTIFYD, "cloison-notifyd", NULL));
+	if (config->cages->len > 0) {
+		((Child *)s->children->pdata[STAGE_BROKER])->listen_fds = s->transfer_fds;
+		((Child *)s->children->pdata[STAGE_NOTIFYD])->listen_fds = s->notify_fds;
+	}
 	for (guint i = 0; i < config->cages->len; i++) {
 		const ClCage *cage = config->cages->pdata[i];
 		g_autofree char *name = NULL;
@@ -1117,6 +1219,38 @@ ClSession *cl_session_new(ClConfig *config, ClSessionPrograms *programs,
 		g_ptr_array_add(s->children, child_new(s, STAGE_CAGES, name, cage));
 	}
 	return g_steal_pointer(&s);
+}
+
+/*
+ * Every cage's transfer and notify socket, once for the session: a daemon
+ * started by hand that still listens on one is refused, stale ones replaced.
+ */
+static bool create_sockets(ClSession *s, GError **error)
+{
+	for (guint i = 0; i < s->config->cages->len; i++) {
+		const ClCage *cage = s->config->cages->pdata[i];
+		_cleanup_close_ int dir_fd =
+		        cl_paths_ensure_cage_runtime(s->runtime_fd, cage->id, error);
+		g_autofree char *transfer = NULL, *notify = NULL;
+
+		if (dir_fd < 0)
+			return false;
+		transfer = cl_paths_socket(s->xdg_runtime_dir, cage->id, CL_SOCKET_TRANSFER, error);
+		if (!transfer)
+			return false;
+		s->transfer_fds[i] = cl_listen_unix_at(dir_fd, CL_SOCKET_TRANSFER, transfer,
+		                                       "cloison-transferd", error);
+		if (s->transfer_fds[i] < 0)
+			return false;
+		notify = cl_paths_socket(s->xdg_runtime_dir, cage->id, CL_SOCKET_NOTIFY, error);
+		if (!notify)
+			return false;
+		s->notify_fds[i] = cl_listen_unix_at(dir_fd, CL_SOCKET_NOTIFY, notify,
+		                                     "cloison-notifyd", error);
+		if (s->notify_fds[i] < 0)
+			return false;
+	}
+	return true;
 }
 
 static bool prepare_dirs(ClSession *s, GError **error)
@@ -1157,7 +1291,7 @@ static bool prepare_dirs(ClSession *s, GError **error)
 			return false;
 		cl_close(fd);
 	}
-	return true;
+	return create_sockets(s, error);
 }
 
 static void remove_runtime_dir(ClSession *s)
@@ -1215,8 +1349,15 @@ void cl_session_free(ClSession *s)
 	g_clear_handle_id(&s->demo_timer, g_source_remove);
 	g_ptr_array_unref(s->children);
 	g_clear_object(&s->bus);
+	for (guint i = 0; s->config && i < s->config->cages->len; i++) {
+		cl_close(s->transfer_fds[i]);
+		cl_close(s->notify_fds[i]);
+	}
+	g_free(s->transfer_fds);
+	g_free(s->notify_fds);
 	cl_close(s->lock_fd);
 	cl_close(s->runtime_fd);
+	cl_close(s->stderr_copy);
 	cl_config_free(s->config);
 	cl_session_programs_clear(&s->programs);
 	g_free(s->xdg_runtime_dir);

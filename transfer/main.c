@@ -9,10 +9,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "i18n.h"
+#include "listen.h"
 #include "log.h"
 #include "paths.h"
 #include "transferd.h"
@@ -46,6 +48,8 @@ int main(int argc, char **argv)
 	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
 	ClTransferdOptions opts = {0};
 	const char *config_path = NULL;
+	g_auto(GStrv) fd_names = NULL;
+	g_autofree int *listen_fds = NULL;
 	int ready_fd = -1;
 	sigset_t mask;
 	int r;
@@ -128,6 +132,25 @@ int main(int argc, char **argv)
 	opts.runtime_dir = runtime_dir;
 	opts.data_home = data_home;
 	opts.state_home = state_home;
+
+	/* The cages' sockets, when cloison-session passes them (LISTEN_FDS). */
+	r = sd_listen_fds_with_names(1, &fd_names);
+	if (r < 0) {
+		cl_log_errno(LOG_ERR, r,
+		             "invalid sockets passed (LISTEN_FDNAMES must name each of the "
+		             "LISTEN_FDS sockets)");
+		return 1;
+	}
+	if (r > 0) {
+		listen_fds = cl_listen_fds_for_cages(config, runtime_dir, CL_SOCKET_TRANSFER, r,
+		                                     fd_names, &error);
+		if (!listen_fds) {
+			cl_error("invalid sockets passed (LISTEN_FDS): %s", error->message);
+			return 1;
+		}
+		cl_info("serving the %d cage sockets passed by the session", r);
+	}
+	opts.listen_fds = listen_fds;
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);

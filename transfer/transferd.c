@@ -39,6 +39,7 @@
 #include "init-protocol.h"
 #include "intake.h"
 #include "landing.h"
+#include "listen.h"
 #include "log.h"
 #include "names.h"
 #include "paths.h"
@@ -80,6 +81,7 @@ struct Cage {
 	const ClCage *config;
 	char *socket_path;
 	int listen_fd;
+	bool owns_socket; /* created by us (not passed): removed at the end */
 	sd_event_source *accept_source;
 	GPtrArray *connections; /* Connection* */
 	GQueue queue;           /* Request* in STATE_QUEUED */
@@ -1561,45 +1563,29 @@ static int open_data_home(const char *data_home, GError **error)
 	return fd;
 }
 
-static bool listen_cage(ClTransferd *d, Cage *cage, const char *runtime_dir, int runtime_fd,
-                        GError **error)
+static bool listen_cage(ClTransferd *d, Cage *cage, const ClTransferdOptions *options,
+                        int runtime_fd, int passed_fd, GError **error)
 {
 	_cleanup_close_ int dir_fd = -1;
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int r;
 
-	dir_fd = cl_paths_ensure_cage_runtime(runtime_fd, cage->config->id, error);
-	if (dir_fd < 0)
-		return false;
 	cage->socket_path =
-	        cl_paths_socket(runtime_dir, cage->config->id, CL_SOCKET_TRANSFER, error);
+	        cl_paths_socket(options->runtime_dir, cage->config->id, CL_SOCKET_TRANSFER, error);
 	if (!cage->socket_path)
 		return false;
-	g_strlcpy(sa.sun_path, cage->socket_path, sizeof(sa.sun_path));
-
-	cage->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (cage->listen_fd < 0)
-		return fail_errno(error, errno, "socket");
-	/* A socket someone still listens on is another broker: refuse. */
-	if (connect(cage->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-		            _("%s is in use: is another cloison-transferd running?"),
-		            cage->socket_path);
-		return false;
+	if (passed_fd >= 0) {
+		/* The session's socket (checked already): it outlives us. */
+		cage->listen_fd = passed_fd;
+	} else {
+		dir_fd = cl_paths_ensure_cage_runtime(runtime_fd, cage->config->id, error);
+		if (dir_fd < 0)
+			return false;
+		cage->listen_fd = cl_listen_unix_at(dir_fd, CL_SOCKET_TRANSFER, cage->socket_path,
+		                                    "cloison-transferd", error);
+		if (cage->listen_fd < 0)
+			return false;
+		cage->owns_socket = true;
 	}
-	cl_close(cage->listen_fd);
-	cage->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (cage->listen_fd < 0)
-		return fail_errno(error, errno, "socket");
-	if (unlinkat(dir_fd, CL_SOCKET_TRANSFER, 0) < 0 && errno != ENOENT)
-		return fail_errno(error, errno, _("cannot remove the old socket %s"),
-		                  cage->socket_path);
-	if (bind(cage->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return fail_errno(error, errno, _("cannot bind %s"), cage->socket_path);
-	if (fchmodat(dir_fd, CL_SOCKET_TRANSFER, 0600, 0) < 0)
-		return fail_errno(error, errno, "chmod %s", cage->socket_path);
-	if (listen(cage->listen_fd, 64) < 0)
-		return fail_errno(error, errno, "listen %s", cage->socket_path);
 	r = sd_event_add_io(d->event, &cage->accept_source, cage->listen_fd, EPOLLIN, handle_accept,
 	                    cage);
 	if (r < 0)
@@ -1612,11 +1598,10 @@ static void cage_free(Cage *cage)
 	if (!cage)
 		return;
 	sd_event_source_disable_unref(cage->accept_source);
-	if (cage->listen_fd >= 0) {
-		cl_close(cage->listen_fd);
-		if (cage->socket_path)
-			unlink(cage->socket_path);
-	}
+	cl_close(cage->listen_fd);
+	/* Only a socket we created; never the session's, never another broker's. */
+	if (cage->owns_socket)
+		unlink(cage->socket_path);
 	g_ptr_array_unref(cage->connections);
 	g_queue_clear(&cage->queue);
 	g_free(cage->socket_path);
@@ -1726,9 +1711,11 @@ ClTransferd *cl_transferd_new(sd_event *event, const ClTransferdOptions *options
 	for (unsigned i = 0; i < CL_TRANSFERD_WORKERS; i++)
 		d->workers[i] = g_thread_new("transfer-worker", worker_main, d);
 
-	runtime_fd = cl_paths_ensure_runtime(options->runtime_dir, error);
-	if (runtime_fd < 0)
-		return NULL;
+	if (!options->listen_fds) {
+		runtime_fd = cl_paths_ensure_runtime(options->runtime_dir, error);
+		if (runtime_fd < 0)
+			return NULL;
+	}
 	for (guint i = 0; i < d->config->cages->len; i++) {
 		Cage *cage = g_new0(Cage, 1);
 
@@ -1740,7 +1727,8 @@ ClTransferd *cl_transferd_new(sd_event *event, const ClTransferdOptions *options
 		cage->tokens_at = now_usec(CLOCK_MONOTONIC);
 		g_queue_init(&cage->queue);
 		g_ptr_array_add(d->cages, cage);
-		if (!listen_cage(d, cage, options->runtime_dir, runtime_fd, error))
+		if (!listen_cage(d, cage, options, runtime_fd,
+		                 options->listen_fds ? options->listen_fds[i] : -1, error))
 			return NULL;
 	}
 

@@ -60,6 +60,13 @@ typedef struct {
 	const char *data_home;   /* $XDG_DATA_HOME: cage homes and staging */
 	const char *state_home;  /* $XDG_STATE_HOME: the audit log */
 	const char *bus_address; /* core bus; NULL: $DBUS_SESSION_BUS_ADDRESS */
+	/*
+	 * One listening socket per configured cage, in the configuration's
+	 * order (cl_listen_fds_for_cages()), passed by cloison-session: taken
+	 * over and never removed.  NULL: create the sockets (and remove them
+	 * at the end).
+	 */
+	const int *listen_fds;
 	ClTransferdLimits limits;
 } ClTransferdOptions;
 
@@ -67,10 +74,9 @@ typedef struct ClTransferd ClTransferd;
 
 /*
  * Empty the staging directory, open the audit log, listen on every cage's
- * socket, connect to the core bus and take the name.  On failure NULL and
- * an error naming what could not be set up.  The service runs on event
- * (which must outlive it); sd_event_exit() is called with a negative errno
- * when the core bus goes away.
+ * socket (options->listen_fds or its own), connect to the core bus and take the name.  On failure
+ * NULL and an error naming what could not be set up.  The service runs on event (which must outlive
+ * it); sd_event_exit() is called with a negative errno when the core bus goes away.
  */
 ClTransferd *cl_transferd_new(sd_event *event, const ClTransferdOptions *options, GError **error);
 
