@@ -104,6 +104,7 @@ struct ClSession {
 	char *core_bus_address;
 	GDBusConnection *bus;
 	bool post_warned;
+	char *config_error; /* the last one posted, while the file is invalid */
 	int runtime_fd;
 	int lock_fd;
 	/*
@@ -625,13 +626,61 @@ static gboolean handle_ready_fd(int fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/*
+ * A restarted child reads the configuration file again: check it first.  A
+ * file that no longer validates (edited or damaged while the session runs)
+ * is a security event, posted once per distinct error; the child is not
+ * started until the file is valid again (tried again with the backoff,
+ * never given up on for that reason).
+ */
+static bool config_still_valid(ClSession *s, Child *c)
+{
+	g_autoptr(ClConfig) now = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *body = NULL;
+
+	if (strcmp(s->config->source, CL_BUILTIN_SOURCE_NAME) == 0)
+		return true;
+	now = cl_config_load_file(s->config->source, &error);
+	if (now) {
+		if (s->config_error)
+			cl_info("the configuration is valid again");
+		g_clear_pointer(&s->config_error, g_free);
+		return true;
+	}
+	if (g_strcmp0(s->config_error, error->message) == 0)
+		return false;
+	cl_error("the configuration is no longer valid: %s; %s is not restarted until it is "
+	         "fixed",
+	         error->message, c->name);
+	g_free(s->config_error);
+	s->config_error = g_strdup(error->message);
+	body = g_strdup_printf(
+	        _("The configuration is no longer valid: %s. Not restarting %s until "
+	          "it is fixed; the running session keeps the configuration it "
+	          "started with."),
+	        error->message, c->name);
+	post_event(s, CL_SEVERITY_CRITICAL, CL_EVENT_CONFIG_ERROR, _("Configuration error"), body,
+	           c->cage ? c->cage->id : NULL);
+	return false;
+}
+
 static gboolean handle_restart(gpointer data)
 {
 	Child *c = data;
+	ClSession *s = c->session;
 
 	c->restart_source = 0;
-	if (c->session->state != STATE_STOPPING)
-		child_start(c);
+	if (s->state == STATE_STOPPING)
+		return G_SOURCE_REMOVE;
+	if (!config_still_valid(s, c)) {
+		unsigned delay = CL_SESSION_BACKOFF_MIN_MS << MIN(c->failures, 5u);
+
+		c->failures = MIN(c->failures + 1, 5u);
+		c->restart_source = g_timeout_add(delay, handle_restart, c);
+		return G_SOURCE_REMOVE;
+	}
+	child_start(c);
 	return G_SOURCE_REMOVE;
 }
 
@@ -1359,6 +1408,7 @@ void cl_session_free(ClSession *s)
 	cl_close(s->runtime_fd);
 	cl_close(s->stderr_copy);
 	cl_config_free(s->config);
+	g_free(s->config_error);
 	cl_session_programs_clear(&s->programs);
 	g_free(s->xdg_runtime_dir);
 	g_free(s->runtime_dir);

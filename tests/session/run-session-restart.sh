@@ -283,6 +283,41 @@ check "... the call reached the new notifyd (pid $NEW_NOTIFY): it logged cage al
 check "... the cage was not restarted, the sockets are the same inodes" \
 	test "$(child_of_session "$CAGE_BIN") $(inodes)" = "$LAUNCHER $INODES"
 
+# --- the configuration damaged while the session runs ----------------------------------------
+
+# A restarted child reads the file again: the session checks it first, posts one
+# session.config-error naming the problem, and restarts the child only once the
+# file is valid again.
+cp "$CONF" "$T/conf.good"
+printf '[cage gamma]\nlevel=nowhere\n' >>"$CONF"
+BROKER=$(child_of_session "$TRANSFERD")
+kill -KILL "$BROKER"
+config_error_posted() {
+	gdbus call --address "unix:path=$RUN/cloison/core/bus" --dest org.cloison.Notify1 \
+		--object-path /org/cloison/Notify1 --method org.cloison.NotifyDisplay1.History \
+		>"$T/history.txt" 2>&1 &&
+		grep -q "'category': <'session.config-error'>" "$T/history.txt" &&
+		grep -q "nowhere" "$T/history.txt"
+}
+if wait_for 150 config_error_posted; then
+	ok "a killed broker with a damaged configuration: session.config-error posted, naming the bad value"
+else
+	not_ok "a killed broker with a damaged configuration: session.config-error posted, naming the bad value"
+	diag "$(cat "$T/history.txt")" "$(tail -n 20 "$LOG")"
+fi
+check "... the session says so on stderr, naming the file" \
+	grep -q "the configuration is no longer valid: .*cloison.conf" "$LOG"
+check "... and does not restart the broker while the file is invalid" \
+	test -z "$(child_of_session "$TRANSFERD")" -a "$(ready_count cloison-transferd)" -eq 2
+check "... posted once, not at every retry" \
+	test "$(grep -c "the configuration is no longer valid" "$LOG")" -eq 1
+cp "$T/conf.good" "$CONF"
+broker_back_again() {
+	[ "$(ready_count cloison-transferd)" -ge 3 ]
+}
+check "the file repaired: the broker is restarted and ready" wait_for 300 broker_back_again
+check "... and serves the running cage again" targets_work
+
 # --- stop --------------------------------------------------------------------------------------
 
 kill -TERM "$SPID"
