@@ -67,6 +67,7 @@ unsafe low no"
 CAGE_IDS="alpha, beta, doomed, gamma, lim, net, unsafe"
 
 cleanup() {
+	release_pidns
 	# Launchers first (they stop their cages), then the helpers.
 	# shellcheck disable=SC2086
 	stop_pids $BETA_PID $DOOMED_PID
@@ -175,9 +176,19 @@ wait_gone() {
 	! alive "$1"
 }
 
-# The pid namespace of a process ("pid:[…]"), empty if it is gone.
-pidns_of() {
-	readlink "/proc/$1/ns/pid" 2>/dev/null
+# hold_pidns PID: opens the pid namespace of PID on descriptor 8 and sets NS
+# to its name ("pid:[…]"; empty if the process is gone).  The kernel gives
+# the inode number of a freed namespace to the next one made, by any test
+# running in parallel: only a namespace held open keeps its name, so that
+# the processes found under it afterwards are really the cage's.
+hold_pidns() {
+	NS=
+	command exec 8<"/proc/$1/ns/pid" 2>/dev/null &&
+		NS=$(readlink "/proc/$$/fd/8" 2>/dev/null)
+}
+
+release_pidns() {
+	exec 8<&-
 }
 
 # The live processes in the pid namespace NS, one pid a line.
@@ -468,7 +479,8 @@ check_session() {
 	fi
 	BETA_PID=$SESSION_PID
 	init=$SESSION_INIT
-	ns=$(pidns_of "$init")
+	hold_pidns "$init"
+	ns=$NS
 	bwrap_pids=$(children_of "$BETA_PID" | tr '\n' ' ')
 	pass "$1: launcher pid $BETA_PID, init host pid $init"
 
@@ -538,6 +550,7 @@ check_session() {
 		alive "$p" && left="$left bwrap (pid $p)"
 	done
 	rest=$(pids_in_ns "$ns" | tr '\n' ' ')
+	release_pidns
 	[ -n "$rest" ] && left="$left processes in the cage's pid namespace: $rest"
 	shift 9
 	if [ -z "$ns" ] || [ "$in_ns" -lt 2 ]; then
@@ -571,7 +584,8 @@ check_launcher_killed() {
 	fi
 	DOOMED_PID=$SESSION_PID
 	init=$SESSION_INIT
-	ns=$(pidns_of "$init")
+	hold_pidns "$init"
+	ns=$NS
 	bwrap_pids=$(children_of "$DOOMED_PID" | tr '\n' ' ')
 	# Wait for the application (sleep) to be there too.
 	i=0
@@ -597,6 +611,7 @@ check_launcher_killed() {
 		sleep 0.1
 		i=$((i + 1))
 	done
+	release_pidns
 	if [ -z "$ns" ] || [ -z "$bwrap_pids" ]; then
 		fail "$d1" "could not see the cage's processes (pid namespace '$ns'," \
 			"bwrap '$bwrap_pids')"
