@@ -322,9 +322,13 @@ reference() {
 	return 0
 }
 
-check_reference() { # check_reference DESCRIPTION NAME
+# check_reference DESCRIPTION NAME: a loaded machine or a sanitizer build may
+# take longer than the settle time to draw the final state (a layout pass, the
+# focused style): the screen is compared again, for about 5 s, until it
+# matches.
+check_reference() {
 	MSG=
-	if reference "$2"; then
+	if wait_for 25 reference "$2"; then
 		ok "$1"
 	else
 		not_ok "$1"
@@ -370,6 +374,24 @@ for line in open(sys.argv[1]):
         found = r.get("decision") == sys.argv[3]
 sys.exit(0 if found else 1)
 PYEOF
+}
+
+# decided NAME: the audit log has a decision (approved or denied) for that file.
+decided() {
+	audited "$1" approved || audited "$1" denied
+}
+
+# ask_again: settles the shown report.txt request (Esc denies it if it is
+# still open; an approved file is waited for: it lands after the decision),
+# then alpha asks again; waits for the new dialog.
+ask_again() {
+	ctl input key Escape >/dev/null
+	wait_for 50 no_window role=dialog
+	wait_for 100 decided report.txt
+	audited report.txt approved && wait_for 100 test -e "$B/Incoming/alpha/report.txt"
+	rm -rf "$B/Incoming"
+	send alpha report.txt beta
+	wait_for 100 has_window role=dialog
 }
 
 pending() { # pending: the number of prompts the broker waits on
@@ -551,8 +573,10 @@ ctl input click >/dev/null
 t1=$(date +%s%N)
 sleep 0.3
 elapsed_ms=$(((t1 - t0) / 1000000))
+redo=0
 if [ $elapsed_ms -gt 700 ]; then
 	ok "Approve clicked before 1 s does nothing # SKIP the click took $elapsed_ms ms"
+	redo=1
 elif [ "$(pending)" = 1 ] && has_window role=dialog && [ ! -e "$B/Incoming/alpha/report.txt" ]; then
 	ok "Approve clicked before 1 s does nothing (clicked $elapsed_ms ms after the map was seen)"
 else
@@ -560,11 +584,11 @@ else
 	diag "clicked $elapsed_ms ms after the map was seen; pending $(pending)," \
 		"Incoming: $(ls -R "$B/Incoming" 2>/dev/null)"
 fi
-# Too slow a machine may have approved it legitimately: ask again.
-if [ -e "$B/Incoming/alpha/report.txt" ]; then
-	rm -rf "$B/Incoming"
-	send alpha report.txt beta
-	wait_for 100 has_window role=dialog
+# Too slow a machine may have approved it legitimately, and a busy bar may
+# handle the click (and the broker land the file) well after the check
+# above: ask again.
+if [ "$redo" = 1 ] || [ -e "$B/Incoming/alpha/report.txt" ]; then
+	ask_again
 fi
 settle 1.2
 check_reference "reference: the upward dialog (beta requested, Approve enabled)" dialog-up
@@ -589,16 +613,49 @@ else
 fi
 
 # The focus leaves the dialog for a cage window and comes back: Approve
-# waits 1 s again.
+# waits 1 s again.  The pointer waits 3 px left of Approve, so that the
+# click right after the focus request is two control requests; a click that
+# still took over 700 ms proves nothing (the bar rightly takes a click made
+# 1 s after the focus came back): the check is then skipped and the request
+# asked again.
 DIALOG=$(q get role=dialog id)
-ctl focus "$ALPHA" >/dev/null
-sleep 0.3
-ctl focus "$DIALOG" >/dev/null
 # shellcheck disable=SC2046 # two numbers, split on purpose
 set -- $(approve_point)
+ctl focus "$ALPHA" >/dev/null
+sleep 0.3
+ctl input move $(($1 - 3)) "$2" >/dev/null
+t0=$(date +%s%N)
+ctl focus "$DIALOG" >/dev/null
+ctl input move "$1" "$2" >/dev/null
+ctl input click >/dev/null
+t1=$(date +%s%N)
+sleep 0.3
+elapsed_ms=$(((t1 - t0) / 1000000))
+if [ $elapsed_ms -gt 700 ]; then
+	ok "focus left and came back: Approve is disabled again # SKIP the click took $elapsed_ms ms"
+	ask_again
+	DIALOG=$(q get role=dialog id)
+	# shellcheck disable=SC2046 # two numbers, split on purpose
+	set -- $(approve_point)
+else
+	check "focus left and came back: Approve is disabled again (clicked $elapsed_ms ms after)" \
+		test ! -e "$B/Incoming/alpha/report.txt"
+fi
+
+# The same seen by a busy bar, whatever the machine's speed: stopped, it
+# gets the leave, the return and the click in one batch, the click's event
+# time before it handles the return; it must still refuse.  Approve is
+# enabled first (1.2 s of focus).
+sleep 1.2
+barpid=$(bar_pid)
+kill -STOP "$barpid"
+ctl focus "$ALPHA" >/dev/null
+ctl focus "$DIALOG" >/dev/null
 click_at "$1" "$2"
-sleep 0.2
-check "focus left and came back: Approve is disabled again" test ! -e "$B/Incoming/alpha/report.txt"
+kill -CONT "$barpid"
+sleep 1
+check "focus left and came back while the bar was stopped: Approve is disabled again" \
+	test ! -e "$B/Incoming/alpha/report.txt"
 sleep 1.2
 click_at "$1" "$2"
 if wait_for 50 test -f "$B/Incoming/alpha/report.txt" &&
