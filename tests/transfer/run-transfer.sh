@@ -931,9 +931,14 @@ done
 check "kill -9 of the broker at 5 points of a 150 MB transfer ($interrupted interrupted it): no partial file, source intact, clean restart" \
 	test $pass = yes -a $interrupted -ge 1
 host_cli alpha --wait --to beta /home/user/huge.bin
-check "after the kills, the same transfer is delivered whole" \
-	sh -c '[ $1 -eq 0 ] && ls "$2"/huge* | while read -r f; do [ "$(sha256sum "$f" | cut -d" " -f1)" = "$3" ] || exit 1; done' \
-	_ $rc "$B/Incoming/alpha" "$SRC_SHA"
+if sh -c '[ $1 -eq 0 ] && ls "$2"/huge* | while read -r f; do [ "$(sha256sum "$f" | cut -d" " -f1)" = "$3" ] || exit 1; done' \
+	_ $rc "$B/Incoming/alpha" "$SRC_SHA"; then
+	ok "after the kills, the same transfer is delivered whole"
+else
+	not_ok "after the kills, the same transfer is delivered whole"
+	diag "cloison-transfer exited $rc:" "$(tail -n 5 "$T/err")" "landed: $(ls -l "$B/Incoming/alpha" 2>&1)" \
+		"broker log:" "$(tail -n 15 "$T/broker.log")"
+fi
 check "cloison-transfer --wait shows the progress of a large document (Progress signals)" \
 	grep -q '^/home/user/huge.bin: *[0-9]*% ([0-9]* / 143 MiB)' "$T/err"
 # Cancel right after Send: during the intake of 150 MB (or just before or
