@@ -65,16 +65,8 @@ CLIENT_PIDS=
 # shellcheck source=tests/compositor/lib.sh
 . "$(dirname "$0")/../compositor/lib.sh"
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $*"
-	failed=$((failed + 1))
-}
+# shellcheck source=tests/bar/lib.sh
+. "$HERE/lib.sh"
 
 # check DESCRIPTION COMMAND...: MSG (set by COMMAND) is shown on a failure.
 check() {
@@ -185,18 +177,6 @@ dbus-daemon --session --address="unix:path=$T/bus" --nofork --nopidfile \
 DBUS_PID=$!
 export DBUS_SESSION_BUS_ADDRESS="unix:path=$T/bus"
 
-wait_for() { # wait_for TENTHS COMMAND...: retry until it succeeds
-	tries=$1
-	shift
-	i=0
-	while ! "$@"; do
-		i=$((i + 1))
-		[ $i -ge "$tries" ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-
 wait_for 100 test -S "$T/bus" || {
 	echo "1..1"
 	echo "not ok 1 - dbus-daemon starts"
@@ -214,16 +194,6 @@ wait_for 100 grep -q '^ready$' "$T/notifyd.out" || {
 	exit 1
 }
 
-start_compositor() { # start_compositor RUNTIME LOG: sets COMP_PID
-	rm -f "$1.ready"
-	mkfifo -m 0600 "$1.ready" || return 1
-	XDG_RUNTIME_DIR=$1 "$COMP" --config "$CONF" --headless --size "${WIDTH}x$HEIGHT" \
-		--test-input --ready-fd 3 --bar "$BAR --config $CONF" 3>"$1.ready" >"$2" 2>&1 &
-	COMP_PID=$!
-	line=$(timeout 20 head -n 1 "$1.ready")
-	[ "$line" = "READY=1" ]
-}
-
 if ! start_compositor "$RUN" "$T/compositor.log"; then
 	echo "1..1"
 	echo "not ok 1 - the compositor starts"
@@ -233,22 +203,6 @@ fi
 CTLSOCK=$RUN/cloison/core/ctl
 
 # --- helpers --------------------------------------------------------------------------
-
-has_window() { # has_window KEY=VALUE
-	windows && q has "$1"
-}
-
-no_window() {
-	windows && ! q has "$1"
-}
-
-focused_is() {
-	windows && [ "$(q focused)" = "$1" ]
-}
-
-bar_pid() {
-	sed -n 's/.*bar: started .* (pid \([0-9]*\)).*/\1/p' "$T/compositor.log" | tail -n 1
-}
 
 # notifyd COMMAND: a line for cl-test-notifyd.
 notifyd() {
@@ -273,14 +227,6 @@ cage_high() {
 	echo "'cage': <'beta'>, 'level': <'high'>, 'label': <'High'>, 'colour': <'#$HIGH'>"
 }
 
-shot() { # shot NAME: screenshot into $T/NAME.png
-	ctl screenshot "$T/$1.png" >/dev/null 2>&1
-}
-
-pixel_of() { # pixel_of SHOT X Y: RRGGBB
-	"$PNGPIX" "$1" "$2" "$3" 2>/dev/null | awk '{print $NF}'
-}
-
 # count_same SHOT RRGGBB X0 Y0 X1 Y1
 count_same() {
 	"$PNGPIX" "$1" --count-same "$2" --tolerance 8 "$3" "$4" "$5" "$6" 2>/dev/null
@@ -303,57 +249,11 @@ run_middle() {
 		END { if (!found && start != "") print start }'
 }
 
-# reference NAME: the screen against reference/NAME.png.
-reference() {
-	name=$1
-	ref=$REFDIR/$name.png
-	shot "$name" || {
-		MSG="no screenshot"
-		return 1
-	}
-	if [ ! -f "$ref" ] || ! "$PNGPIX" compare "$ref" "$T/$name.png" "$REF_TOLERANCE" \
-		"$T/$name-diff.png" >"$T/$name-compare.log" 2>&1; then
-		if [ "$UPDATE_REFS" = 1 ]; then
-			mkdir -p "$REFDIR"
-			cp "$T/$name.png" "$ref"
-			diag "reference $name.png written: look at it before committing it"
-			return 0
-		fi
-		mkdir -p "$SHOTS"
-		cp "$T/$name.png" "$SHOTS/bar-$name.png"
-		[ -f "$ref" ] && cp "$ref" "$SHOTS/bar-$name-reference.png"
-		[ -f "$T/$name-diff.png" ] && cp "$T/$name-diff.png" "$SHOTS/bar-$name-diff.png"
-		MSG="differs from $ref (see $SHOTS/bar-$name*.png): $(cat "$T/$name-compare.log")"
-		[ -f "$ref" ] || MSG="missing reference $ref (CLOISON_UPDATE_REFERENCES=1 writes it)"
-		return 1
-	fi
-	return 0
-}
-
 # The frames settle (GTK redraws after a configure) before a shot; the
 # pointer is parked where no tooltip shows.
 settle() {
 	ctl input move 20 700 >/dev/null
 	sleep "${1:-0.8}"
-}
-
-# click_at X Y: the pointer comes from 3 px to the left, as a hand would.
-click_at() {
-	ctl input move $(($1 - 3)) "$2" >/dev/null && ctl input move "$1" "$2" >/dev/null &&
-		ctl input click >/dev/null
-}
-
-# toplevel CAGE TITLE COLOUR [ARGS...]: a cage window; waits until mapped.
-toplevel() {
-	cage=$1
-	title=$2
-	colour=$3
-	shift 3
-	log=$T/client-$cage-$(echo "$title" | tr -c 'A-Za-z0-9' _).log
-	WAYLAND_DISPLAY=$RUN/cloison/cages/$cage/wayland-0 "$TOPLEVEL" --title "$title" \
-		--colour "$colour" --size 400x300 "$@" >"$log" 2>&1 &
-	CLIENT_PIDS="$CLIENT_PIDS $!"
-	wait_for 100 grep -q "^mapped" "$log"
 }
 
 popups() { # popups: the popups' toplevel geometry into PX PY PW PH
