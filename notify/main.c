@@ -9,12 +9,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "i18n.h"
-#include "listen.h"
 #include "log.h"
 #include "notifyd.h"
 #include "paths.h"
@@ -33,12 +32,6 @@ static int usage(FILE *out, int status)
 	return status;
 }
 
-static int handle_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
-{
-	cl_info("signal %d: stopping", (int)si->ssi_signo);
-	return sd_event_exit(sd_event_source_get_event(s), 0);
-}
-
 int main(int argc, char **argv)
 {
 	g_autoptr(ClConfig) config = NULL;
@@ -48,11 +41,8 @@ int main(int argc, char **argv)
 	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
 	ClNotifydOptions opts = {0};
 	const char *config_path = NULL;
-	g_auto(GStrv) fd_names = NULL;
 	g_autofree int *listen_fds = NULL;
 	int ready_fd = -1;
-	sigset_t mask;
-	int r;
 
 	cl_i18n_init();
 	cl_log_init("cloison-notifyd");
@@ -119,53 +109,17 @@ int main(int argc, char **argv)
 	opts.runtime_dir = runtime_dir;
 
 	/* The cages' sockets, when cloison-session passes them (LISTEN_FDS). */
-	r = sd_listen_fds_with_names(1, &fd_names);
-	if (r < 0) {
-		cl_log_errno(LOG_ERR, r,
-		             "invalid sockets passed (LISTEN_FDNAMES must name each of the "
-		             "LISTEN_FDS sockets)");
+	if (cl_daemon_passed_sockets(config, runtime_dir, CL_SOCKET_NOTIFY, &listen_fds) < 0)
 		return 1;
-	}
-	if (r > 0) {
-		listen_fds = cl_listen_fds_for_cages(config, runtime_dir, CL_SOCKET_NOTIFY, r,
-		                                     fd_names, &error);
-		if (!listen_fds) {
-			cl_error("invalid sockets passed (LISTEN_FDS): %s", error->message);
-			return 1;
-		}
-		cl_info("serving the %d cage sockets passed by the session", r);
-	}
 	opts.listen_fds = listen_fds;
 
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-
-	r = sd_event_default(&event);
-	if (r < 0) {
-		cl_log_errno(LOG_ERR, r, "sd_event_default");
+	if (cl_daemon_event_new(&event) < 0)
 		return 1;
-	}
-	sd_event_add_signal(event, NULL, SIGTERM, handle_signal, NULL);
-	sd_event_add_signal(event, NULL, SIGINT, handle_signal, NULL);
 
 	d = cl_notifyd_new(event, &opts, &error);
 	if (!d) {
 		cl_error("%s", error->message);
 		return 1;
 	}
-	if (ready_fd >= 0) {
-		cl_write_all(ready_fd, "READY=1\n", 8);
-		close(ready_fd);
-	}
-	/* 0 after SIGTERM/SIGINT; sd-bus exits the loop with EXIT_FAILURE when
-	 * the core bus goes away. */
-	r = sd_event_loop(event);
-	if (r < 0)
-		cl_log_errno(LOG_ERR, r, "the event loop stopped");
-	else if (r > 0)
-		cl_error("the core bus went away: stopping");
-	return r == 0 ? 0 : 1;
+	return cl_daemon_run(event, ready_fd);
 }

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * What the core daemons' main() share (cloison-transferd, cloison-notifyd):
+ * the cages' sockets passed by cloison-session, an sd-event loop stopped by
+ * SIGTERM/SIGINT, readiness and the exit status.  Linked with libsystemd,
+ * hence apart from the common library (which the cage launcher links
+ * statically).
+ */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+
+/*
+ * The cages' WHICH sockets (CL_SOCKET_TRANSFER, CL_SOCKET_NOTIFY) passed by
+ * cloison-session with LISTEN_FDS/LISTEN_FDNAMES, checked against the
+ * configuration (cl_listen_fds_for_cages()).  1 and *ret_fds (one per
+ * configured cage, g_free() it) when sockets were passed; 0 and NULL when
+ * none were; -EINVAL when they are wrong (the error is logged).
+ */
+int cl_daemon_passed_sockets(const ClConfig *config, const char *runtime_dir, const char *which,
+                             int **ret_fds);
+
+/* The default sd-event loop, stopped (exit code 0) by SIGTERM or SIGINT; SIGPIPE ignored. */
+int cl_daemon_event_new(sd_event **ret);
+
+/*
+ * Write "READY=1" to READY_FD (if >= 0, then closed), run the loop, and
+ * return main()'s exit status: 0 after SIGTERM/SIGINT, 1 when the loop
+ * failed or stopped with a failure (sd-bus exits it when the core bus goes
+ * away).
+ */
+int cl_daemon_run(sd_event *event, int ready_fd);
