@@ -18,10 +18,11 @@
 #    a cage started by hand outside the session: each a clear error naming it;
 #    SIGKILL of beta's launcher: cage.crashed posted (History), restarted;
 #    gamma started, SIGKILLed: posted, not restarted; started again and
-#    stopped with StopCage: not restarted, StopCage again: NotRunning;
+#    stopped with StopCage: not restarted; StopCage of a stopped cage: NotRunning;
 #  - SIGTERM to the session: the cages started on request are stopped before
 #    notifyd, the broker, the compositor and the bus; nothing of the
-#    session's tree is left; exit 0, the runtime directory removed.
+#    session's tree is left; exit 0, the runtime directory removed; no
+#    sanitizer report in the logs (ASan builds).
 #
 # Missing programs or cage support skip everything, or fail under
 # CLOISON_TESTS_MUST_RUN=1.  Everything started is stopped by pid.
@@ -471,6 +472,12 @@ stopped_in_order() {
 }
 check "... beta (started on request) stopped before notifyd, in the cages' stage" stopped_in_order
 check "... the runtime directory is removed" test ! -e "$RUN/cloison"
+if cat "$LOG" "$T/gamma-hand.log" 2>/dev/null | grep -q "Sanitizer\|runtime error"; then
+	not_ok "no sanitizer report in the session's log"
+	diag "$(cat "$LOG" "$T/gamma-hand.log" 2>/dev/null | grep -A5 "Sanitizer\|runtime error" | head -n 30)"
+else
+	ok "no sanitizer report in the session's log"
+fi
 
 echo "1..$n"
 [ $failed = 0 ]
