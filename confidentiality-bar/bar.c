@@ -13,9 +13,11 @@
 #include "i18n.h"
 #include "launcher.h"
 #include "log.h"
+#include "session-bus.h"
 
-#define SHELL_VERSION 2
-#define TICK_S        1
+#define SHELL_VERSION           2
+#define SESSION_CALL_TIMEOUT_MS 30000
+#define TICK_S                  1
 
 static const char bar_css[] =
         "window.cloison-bar { min-height: 0; }\n"
@@ -506,6 +508,83 @@ static const char *state_text(const char *state)
 	return _("stopped");
 }
 
+static void update_cages_list(ClBar *bar);
+
+/* A failed Start or Stop, shown in the dialog (and logged); NULL hides it. */
+static void show_cages_error(ClBar *bar, const char *message)
+{
+	if (message)
+		cl_warn("%s", message);
+	if (!bar->cages_error)
+		return;
+	gtk_label_set_text(GTK_LABEL(bar->cages_error), message ? message : "");
+	gtk_widget_set_visible(bar->cages_error, message != NULL);
+}
+
+/* Does a session supervise the cages?  Asked once if the watch has not said yet. */
+static bool in_session(ClBar *bar)
+{
+	g_autoptr(GVariant) reply = NULL;
+
+	if (!bar->bus)
+		return false;
+	if (bar->session_known)
+		return bar->session_owner != NULL;
+	reply = g_dbus_connection_call_sync(
+	        bar->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+	        "GetNameOwner", g_variant_new("(s)", CL_SESSION_BUS_NAME), G_VARIANT_TYPE("(s)"),
+	        G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+	if (reply) {
+		g_free(bar->session_owner);
+		g_variant_get(reply, "(s)", &bar->session_owner);
+	}
+	bar->session_known = true;
+	return bar->session_owner != NULL;
+}
+
+typedef struct {
+	ClBar *bar;
+	char *cage;
+	bool start;
+} SessionCall;
+
+static void handle_session_reply(GObject *source, GAsyncResult *res, gpointer data)
+{
+	SessionCall *call = data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+	        g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+
+	if (!reply && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		g_autofree char *msg = NULL;
+
+		g_dbus_error_strip_remote_error(error);
+		msg = g_strdup_printf(call->start ? _("Cannot start cage %s: %s")
+		                                  : _("Cannot stop cage %s: %s"),
+		                      call->cage, error->message);
+		show_cages_error(call->bar, msg);
+		update_cages_list(call->bar); /* the buttons as they were */
+	} else if (reply) {
+		cl_info("the session %s cage %s", call->start ? "starts" : "stops", call->cage);
+	}
+	g_free(call->cage);
+	g_free(call);
+}
+
+/* In a session: StartCage or StopCage; the reply comes to the dialog. */
+static void call_session(ClBar *bar, const char *method, const char *cage)
+{
+	SessionCall *call = g_new0(SessionCall, 1);
+
+	call->bar = bar;
+	call->cage = g_strdup(cage);
+	call->start = strcmp(method, "StartCage") == 0;
+	g_dbus_connection_call(bar->bus, CL_SESSION_BUS_NAME, CL_SESSION_PATH, CL_SESSION_IFACE,
+	                       method, g_variant_new("(s)", cage), G_VARIANT_TYPE("()"),
+	                       G_DBUS_CALL_FLAGS_NO_AUTO_START, SESSION_CALL_TIMEOUT_MS,
+	                       bar->cancel, handle_session_reply, call);
+}
+
 static void handle_start_clicked(GtkButton *button, gpointer data)
 {
 	ClBar *bar = data;
@@ -513,6 +592,12 @@ static void handle_start_clicked(GtkButton *button, gpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) argv = g_ptr_array_new();
 
+	show_cages_error(bar, NULL);
+	gtk_widget_set_sensitive(GTK_WIDGET(button), FALSE);
+	if (in_session(bar)) {
+		call_session(bar, "StartCage", cage);
+		return;
+	}
 	g_ptr_array_add(argv, bar->cage_command);
 	if (bar->config_path) {
 		g_ptr_array_add(argv, (char *)"--config");
@@ -525,11 +610,28 @@ static void handle_start_clicked(GtkButton *button, gpointer data)
 	/* Detached: GLib's intermediate child exits at once, the launcher is
 	 * reparented and outlives the bar. */
 	if (!g_spawn_async(NULL, (char **)argv->pdata, NULL, G_SPAWN_STDIN_FROM_DEV_NULL, NULL,
-	                   NULL, NULL, &error))
-		cl_error("cannot start the cage %s: %s", cage, error->message);
-	else
+	                   NULL, NULL, &error)) {
+		g_autofree char *msg =
+		        g_strdup_printf(_("Cannot start cage %s: %s"), cage, error->message);
+
+		show_cages_error(bar, msg);
+		gtk_widget_set_sensitive(GTK_WIDGET(button), TRUE);
+	} else {
 		cl_info("starting the cage %s", cage);
+	}
+}
+
+static void handle_stop_clicked(GtkButton *button, gpointer data)
+{
+	ClBar *bar = data;
+	const char *cage = g_object_get_data(G_OBJECT(button), "cl-cage");
+
+	show_cages_error(bar, NULL);
 	gtk_widget_set_sensitive(GTK_WIDGET(button), FALSE);
+	if (in_session(bar))
+		call_session(bar, "StopCage", cage);
+	else
+		update_cages_list(bar); /* the session left: no Stop buttons any more */
 }
 
 static void update_cages_list(ClBar *bar)
@@ -558,6 +660,16 @@ static void update_cages_list(ClBar *bar)
 		gtk_widget_set_hexpand(label, TRUE);
 		gtk_label_set_xalign(GTK_LABEL(label), 0);
 		gtk_box_append(GTK_BOX(row), label);
+		/* Only a session stops cages (the one it runs); Start stays the last child. */
+		if (bar->session_owner) {
+			GtkWidget *stop = gtk_button_new_with_label(_("Stop"));
+
+			g_object_set_data_full(G_OBJECT(stop), "cl-cage", g_strdup(cage->id),
+			                       g_free);
+			gtk_widget_set_sensitive(stop, g_str_has_prefix(state, "running"));
+			g_signal_connect(stop, "clicked", G_CALLBACK(handle_stop_clicked), bar);
+			gtk_box_append(GTK_BOX(row), stop);
+		}
 		start = gtk_button_new_with_label(_("Start"));
 		g_object_set_data_full(G_OBJECT(start), "cl-cage", g_strdup(cage->id), g_free);
 		gtk_widget_set_sensitive(start, !g_str_has_prefix(state, "running"));
@@ -591,6 +703,7 @@ static void handle_cages_destroy(GtkWidget *widget, gpointer data)
 
 	bar->cages_window = NULL;
 	bar->cages_list = NULL;
+	bar->cages_error = NULL;
 }
 
 static gboolean handle_cages_key(GtkEventControllerKey *controller, guint keyval, guint keycode,
@@ -638,6 +751,13 @@ static void handle_cages_clicked(GtkButton *button, gpointer data)
 	gtk_box_append(GTK_BOX(box), title);
 	bar->cages_list = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
 	gtk_box_append(GTK_BOX(box), bar->cages_list);
+	bar->cages_error = gtk_label_new(NULL);
+	gtk_widget_add_css_class(bar->cages_error, "cl-warning");
+	gtk_label_set_wrap(GTK_LABEL(bar->cages_error), TRUE);
+	gtk_label_set_max_width_chars(GTK_LABEL(bar->cages_error), 60);
+	gtk_label_set_xalign(GTK_LABEL(bar->cages_error), 0);
+	gtk_widget_set_visible(bar->cages_error, FALSE);
+	gtk_box_append(GTK_BOX(box), bar->cages_error);
 	close = gtk_button_new_with_label(_("Close"));
 	gtk_widget_set_halign(close, GTK_ALIGN_END);
 	g_signal_connect(close, "clicked", G_CALLBACK(handle_cages_close), bar);
@@ -697,6 +817,7 @@ ClBar *cl_bar_new(GtkApplication *app, ClConfig *config, const char *config_path
 	bar->config_path = g_strdup(config_path);
 	bar->model = cl_bar_model_new();
 	bar->cage_states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	bar->cancel = g_cancellable_new();
 	if (cage && *cage)
 		bar->cage_command = g_strdup(cage);
 	else if (!(bar->cage_command = g_find_program_in_path("cloison-cage")))
@@ -704,10 +825,54 @@ ClBar *cl_bar_new(GtkApplication *app, ClConfig *config, const char *config_path
 	return bar;
 }
 
+static void handle_session_appeared(GDBusConnection *bus, const char *name, const char *owner,
+                                    gpointer data)
+{
+	ClBar *bar = data;
+
+	cl_debug("%s is %s: cages are started by the session", name, owner);
+	g_free(bar->session_owner);
+	bar->session_owner = g_strdup(owner);
+	bar->session_known = true;
+	update_cages_list(bar);
+}
+
+static void handle_session_vanished(GDBusConnection *bus, const char *name, gpointer data)
+{
+	ClBar *bar = data;
+
+	if (bar->session_owner)
+		cl_warn("%s left the core bus: the bar starts cages itself", name);
+	g_clear_pointer(&bar->session_owner, g_free);
+	bar->session_known = true;
+	update_cages_list(bar);
+}
+
+/* Watch for the session on the core bus (the bar's session bus). */
+static void watch_session(ClBar *bar)
+{
+	g_autoptr(GError) error = NULL;
+
+	bar->bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, &error);
+	if (!bar->bus) {
+		cl_debug("no core bus: the bar starts cages itself (%s)", error->message);
+		return;
+	}
+	bar->session_watch = g_bus_watch_name_on_connection(
+	        bar->bus, CL_SESSION_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
+	        handle_session_appeared, handle_session_vanished, bar, NULL);
+}
+
 void cl_bar_free(ClBar *bar)
 {
 	if (!bar)
 		return;
+	g_cancellable_cancel(bar->cancel);
+	g_clear_object(&bar->cancel);
+	if (bar->session_watch)
+		g_bus_unwatch_name(bar->session_watch);
+	g_clear_object(&bar->bus);
+	g_free(bar->session_owner);
 	cl_bar_notify_free(bar->notify);
 	cl_bar_transfer_free(bar->transfer);
 	if (bar->tick)
@@ -844,5 +1009,6 @@ bool cl_bar_start(ClBar *bar, GError **error)
 	gtk_window_present(GTK_WINDOW(bar->window));
 	bar->transfer = cl_bar_transfer_new(bar);
 	bar->notify = cl_bar_notify_new(bar);
+	watch_session(bar);
 	return true;
 }

@@ -44,7 +44,19 @@ typedef struct {
 
 	GtkWidget *cages_window; /* the cage list, a trusted dialog; NULL when closed */
 	GtkWidget *cages_list;
+	GtkWidget *cages_error;  /* the last Start/Stop failure, hidden when none */
 	GHashTable *cage_states; /* cage id → state string, refreshed with the clock */
+
+	/*
+	 * In a session, org.cloison.Session1 has an owner on the core bus (our
+	 * session bus) and starts and supervises the cages; alone, the bar runs
+	 * `cloison-cage run` itself.
+	 */
+	GDBusConnection *bus;
+	guint session_watch;
+	bool session_known;  /* the watch has reported */
+	char *session_owner; /* unique name of the session; NULL: no session */
+	GCancellable *cancel;
 
 	guint tick; /* clock and cage states */
 	char *cage_command;

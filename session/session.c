@@ -4,7 +4,9 @@
  *
  * Children, in start order (their "stage"): the core bus (dbus-daemon), the
  * compositor (which starts the bar), cloison-transferd, cloison-notifyd, then
- * every autostart cage (one `cloison-cage run CAGE` each).  Each core child
+ * every autostart cage (one `cloison-cage run CAGE` each); a cage asked for
+ * on the core bus (org.cloison.Session1.StartCage, the bar's cages dialog)
+ * becomes a child of the cage stage when it is first started.  Each core child
  * gets a pipe as its fd 3 and says it is ready on it (dbus-daemon prints its
  * address there, the others write "READY=1\n"); the next stage starts only
  * then.  Every child is its own process group, dies with the session
@@ -25,6 +27,7 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -35,10 +38,12 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "launcher.h"
 #include "listen.h"
 #include "log.h"
 #include "paths.h"
 #include "security-events.h"
+#include "session-bus.h"
 #include "util.h"
 
 #ifndef P_PIDFD
@@ -90,6 +95,7 @@ typedef struct {
 	gint64 started_us; /* monotonic */
 	unsigned failures; /* consecutive short-lived runs */
 	guint restart_source;
+	guint stop_source; /* StopCage: SIGKILL if still there after the timeout */
 	bool given_up;
 } Child;
 
@@ -103,6 +109,7 @@ struct ClSession {
 	char *state_home;
 	char *core_bus_address;
 	GDBusConnection *bus;
+	guint bus_object; /* org.cloison.Session1, registered on bus */
 	bool post_warned;
 	char *config_error; /* the last one posted, while the file is invalid */
 	int runtime_fd;
@@ -139,6 +146,7 @@ static void stage_start(ClSession *s, Stage stage);
 static void session_stop(ClSession *s, int exit_code);
 static void stop_next_stage(ClSession *s);
 static void demo_start_watch(ClSession *s);
+static void serve_core_bus(ClSession *s);
 
 /* ---- Programs -------------------------------------------------------------------- */
 
@@ -313,6 +321,8 @@ static void connect_core_bus(ClSession *s)
 		        error->message);
 	else
 		g_dbus_connection_set_exit_on_close(s->bus, FALSE);
+	if (s->bus)
+		serve_core_bus(s);
 }
 
 /* ---- Children ------------------------------------------------------------------------- */
@@ -347,6 +357,7 @@ static void child_free(Child *c)
 	child_clear_ready(c);
 	g_clear_handle_id(&c->pid_source, g_source_remove);
 	g_clear_handle_id(&c->restart_source, g_source_remove);
+	g_clear_handle_id(&c->stop_source, g_source_remove);
 	cl_close(c->pidfd);
 	g_free(c->name);
 	g_free(c);
@@ -721,6 +732,7 @@ static void child_exited(Child *c, int status)
 	bool was_ready = c->ready;
 
 	child_clear_ready(c);
+	g_clear_handle_id(&c->stop_source, g_source_remove);
 	c->ready = false;
 	if (lived_ms >= CL_SESSION_STABLE_MS)
 		c->failures = 0;
@@ -761,6 +773,10 @@ static void child_exited(Child *c, int status)
 
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 			cl_info("%s stopped", c->name);
+			return;
+		}
+		if (c->stopping) { /* StopCage, then SIGKILL after the timeout */
+			cl_info("%s stopped (%s after it was asked to stop)", c->name, how);
 			return;
 		}
 		cl_warn("%s %s%s", c->name, how, c->cage->restart ? "" : " (restart=false)");
@@ -897,7 +913,7 @@ static void child_start(Child *c)
 failed:
 	if (s->state == STATE_STARTING && c->stage == s->start_stage)
 		session_stop(s, CL_SESSION_EXIT_START);
-	else if (s->state != STATE_STOPPING)
+	else if (s->state != STATE_STOPPING && (c->stage != STAGE_CAGES || c->cage->restart))
 		child_schedule_restart(c);
 }
 
@@ -994,6 +1010,238 @@ static gboolean handle_signal(gpointer data)
 
 	session_stop(s, CL_SESSION_EXIT_OK);
 	return G_SOURCE_CONTINUE;
+}
+
+/* ---- org.cloison.Session1 on the core bus --------------------------------------------------- */
+
+static const char session_bus_xml[] =
+        "<node>"
+        " <interface name='" CL_SESSION_IFACE "'>"
+        "  <method name='StartCage'><arg type='s' name='cage' direction='in'/></method>"
+        "  <method name='StopCage'><arg type='s' name='cage' direction='in'/></method>"
+        "  <method name='ListCages'><arg type='a(ssb)' name='cages' direction='out'/></method>"
+        " </interface>"
+        "</node>";
+
+/* The child of a configured cage, or NULL if it was never started. */
+static Child *cage_child(ClSession *s, const ClCage *cage)
+{
+	for (guint i = 0; i < s->children->len; i++) {
+		Child *c = s->children->pdata[i];
+
+		if (c->stage == STAGE_CAGES && c->cage == cage)
+			return c;
+	}
+	return NULL;
+}
+
+static void return_error(GDBusMethodInvocation *inv, const char *name, const char *format, ...)
+        G_GNUC_PRINTF(3, 4);
+
+static void return_error(GDBusMethodInvocation *inv, const char *name, const char *format, ...)
+{
+	g_autofree char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	msg = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	cl_warn("%s: %s", g_dbus_method_invocation_get_method_name(inv), msg);
+	g_dbus_method_invocation_return_dbus_error(inv, name, msg);
+}
+
+/* The configured cage an argument names, or NULL + a D-Bus error naming it. */
+static const ClCage *cage_arg(ClSession *s, const char *id, GDBusMethodInvocation *inv)
+{
+	g_autofree char *q = cl_log_escape(id, 64);
+	const ClCage *cage;
+
+	if (strlen(id) > CL_SESSION_MAX_ARG || !cl_id_is_valid(id)) {
+		return_error(inv, CL_SESSION_ERROR_UNKNOWN_CAGE,
+		             _("“%s” is not a cage id (1 to 32 characters a-z, 0-9, -)"), q);
+		return NULL;
+	}
+	cage = cl_config_get_cage(s->config, id);
+	if (!cage)
+		return_error(inv, CL_SESSION_ERROR_UNKNOWN_CAGE,
+		             _("there is no cage “%s” in the configuration (%s)"), q,
+		             s->config->source);
+	return cage;
+}
+
+/* StartCage: the autostart path (child_start), with the cage's restart policy. */
+static void start_cage(ClSession *s, const ClCage *cage, GDBusMethodInvocation *inv)
+{
+	Child *c = cage_child(s, cage);
+	g_autofree char *state = NULL;
+
+	if (s->state != STATE_RUNNING) {
+		return_error(inv, CL_SESSION_ERROR_FAILED,
+		             s->state == STATE_STOPPING
+		                     ? _("cannot start cage %s: the session is stopping")
+		                     : _("cannot start cage %s: the session is still starting"),
+		             cage->id);
+		return;
+	}
+	if (c && child_alive(c)) {
+		return_error(inv, CL_SESSION_ERROR_ALREADY_RUNNING, _("cage %s is already running"),
+		             cage->id);
+		return;
+	}
+	/* Started by hand (`cloison-cage run`): a second launcher would fail at once. */
+	state = cl_cage_state(s->config, cage->id);
+	if (g_str_has_prefix(state, "running")) {
+		return_error(inv, CL_SESSION_ERROR_ALREADY_RUNNING,
+		             _("cage %s is already running, started outside the session"),
+		             cage->id);
+		return;
+	}
+	if (!c) {
+		g_autofree char *name = g_strdup_printf("cage %s", cage->id);
+
+		c = child_new(s, STAGE_CAGES, name, cage);
+		g_ptr_array_add(s->children, c);
+	}
+	/* Asked for by the user: a pending restart or a given-up cage starts afresh. */
+	g_clear_handle_id(&c->restart_source, g_source_remove);
+	c->failures = 0;
+	c->given_up = false;
+	child_start(c);
+	if (!child_alive(c)) {
+		g_clear_handle_id(&c->restart_source, g_source_remove);
+		return_error(inv, CL_SESSION_ERROR_FAILED,
+		             _("cannot start cage %s: its launcher did not start (see the "
+		               "session's log)"),
+		             cage->id);
+		return;
+	}
+	g_dbus_method_invocation_return_value(inv, NULL);
+}
+
+static gboolean handle_cage_stop_timeout(gpointer data)
+{
+	Child *c = data;
+
+	c->stop_source = 0;
+	if (child_alive(c)) {
+		cl_warn("%s (pid %d) still runs %d ms after SIGTERM: killing it", c->name,
+		        (int)c->pid, CL_SESSION_STOP_TIMEOUT_MS);
+		child_kill(c, SIGKILL);
+		kill(-c->pid, SIGKILL);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void stop_cage(ClSession *s, const ClCage *cage, GDBusMethodInvocation *inv)
+{
+	Child *c = cage_child(s, cage);
+
+	if (s->state == STATE_STOPPING) {
+		return_error(inv, CL_SESSION_ERROR_FAILED,
+		             _("cannot stop cage %s: the session is stopping"), cage->id);
+		return;
+	}
+	if (c && !child_alive(c) && c->restart_source) {
+		g_clear_handle_id(&c->restart_source, g_source_remove);
+		cl_info("%s: its restart is cancelled (StopCage)", c->name);
+		g_dbus_method_invocation_return_value(inv, NULL);
+		return;
+	}
+	if (!c || !child_alive(c)) {
+		g_autofree char *state = cl_cage_state(s->config, cage->id);
+
+		return_error(inv, CL_SESSION_ERROR_NOT_RUNNING,
+		             g_str_has_prefix(state, "running")
+		                     ? _("cage %s was not started by the session: it cannot stop "
+		                         "it")
+		                     : _("cage %s is not running"),
+		             cage->id);
+		return;
+	}
+	if (!c->stopping) {
+		cl_info("stopping %s (pid %d, StopCage)", c->name, (int)c->pid);
+		c->stopping = true;
+		child_kill(c, SIGTERM);
+		c->stop_source =
+		        g_timeout_add(CL_SESSION_STOP_TIMEOUT_MS, handle_cage_stop_timeout, c);
+	}
+	g_dbus_method_invocation_return_value(inv, NULL);
+}
+
+static void handle_session_method(GDBusConnection *bus, const char *sender, const char *path,
+                                  const char *iface, const char *method, GVariant *params,
+                                  GDBusMethodInvocation *inv, gpointer data)
+{
+	ClSession *s = data;
+
+	/* GDBus checked the arguments against the interface's signatures. */
+	if (strcmp(method, "ListCages") == 0) {
+		GVariantBuilder b;
+
+		g_variant_builder_init(&b, G_VARIANT_TYPE("a(ssb)"));
+		for (guint i = 0; i < s->config->cages->len; i++) {
+			const ClCage *cage = s->config->cages->pdata[i];
+			Child *c = cage_child(s, cage);
+
+			g_variant_builder_add(&b, "(ssb)", cage->id, cage->level->id,
+			                      c && child_alive(c));
+		}
+		g_dbus_method_invocation_return_value(inv, g_variant_new("(a(ssb))", &b));
+	} else if (strcmp(method, "StartCage") == 0 || strcmp(method, "StopCage") == 0) {
+		const char *id;
+		const ClCage *cage;
+
+		g_variant_get(params, "(&s)", &id);
+		cage = cage_arg(s, id, inv);
+		if (!cage)
+			return;
+		cl_info("%s(%s) from %s", method, cage->id, sender ? sender : "?");
+		if (strcmp(method, "StartCage") == 0)
+			start_cage(s, cage, inv);
+		else
+			stop_cage(s, cage, inv);
+	} else {
+		/* Not reached: GDBus answers calls of methods not in the interface. */
+		g_dbus_method_invocation_return_dbus_error(
+		        inv, "org.freedesktop.DBus.Error.UnknownMethod", "no such method");
+	}
+}
+
+static const GDBusInterfaceVTable session_vtable = {.method_call = handle_session_method};
+
+/*
+ * Before the compositor (and so the bar) starts: the name is owned when the
+ * bar first looks for it.  A failure leaves the bar starting cages itself.
+ */
+static void serve_core_bus(ClSession *s)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml(session_bus_xml, &error);
+	g_autoptr(GVariant) reply = NULL;
+	guint32 result = 0;
+
+	if (info)
+		s->bus_object = g_dbus_connection_register_object(s->bus, CL_SESSION_PATH,
+		                                                  info->interfaces[0],
+		                                                  &session_vtable, s, NULL, &error);
+	if (s->bus_object)
+		reply = g_dbus_connection_call_sync(
+		        s->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+		        "org.freedesktop.DBus", "RequestName",
+		        g_variant_new("(su)", CL_SESSION_BUS_NAME, 4u /* DO_NOT_QUEUE */),
+		        G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+	if (reply)
+		g_variant_get(reply, "(u)", &result);
+	if (result == 1) /* primary owner */
+		return;
+	if (!error)
+		g_set_error(&error, G_IO_ERROR, G_IO_ERROR_EXISTS, "the name is taken");
+	cl_warn("cannot serve %s on the core bus (cages started from the bar will not be "
+	        "supervised): %s",
+	        CL_SESSION_BUS_NAME, error->message);
+	if (s->bus_object)
+		g_dbus_connection_unregister_object(s->bus, s->bus_object);
+	s->bus_object = 0;
 }
 
 /* ---- The demo ------------------------------------------------------------------------------ */
@@ -1382,6 +1630,9 @@ int cl_session_run(ClSession *s)
 	while (!s->done)
 		g_main_context_iteration(NULL, TRUE);
 
+	if (s->bus && s->bus_object)
+		g_dbus_connection_unregister_object(s->bus, s->bus_object);
+	s->bus_object = 0;
 	g_clear_object(&s->bus);
 	remove_runtime_dir(s);
 	cl_info("the session ended (exit status %d)", s->exit_code);
@@ -1396,6 +1647,8 @@ void cl_session_free(ClSession *s)
 		g_clear_handle_id(&s->signal_sources[i], g_source_remove);
 	g_clear_handle_id(&s->stop_timer, g_source_remove);
 	g_clear_handle_id(&s->demo_timer, g_source_remove);
+	if (s->bus && s->bus_object)
+		g_dbus_connection_unregister_object(s->bus, s->bus_object);
 	g_ptr_array_unref(s->children);
 	g_clear_object(&s->bus);
 	for (guint i = 0; s->config && i < s->config->cages->len; i++) {
