@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -137,8 +138,7 @@ static char *record_to_line(const ClAuditRecord *r)
 	add_string(out, "target_cage", r->target_cage);
 	add_string(out, "target_level", r->target_level);
 	add_string(out, "name", r->name);
-	g_string_append_printf(out, ",\"size\":%" G_GUINT64_FORMAT,
-	                       MIN(r->size, (uint64_t)G_MAXINT64));
+	g_string_append_printf(out, ",\"size\":%" PRIu64, MIN(r->size, (uint64_t)G_MAXINT64));
 	add_string(out, "sha256", r->sha256);
 	add_string(out, "mime_type", r->mime_type);
 	add_string(out, "rule", r->rule);
