@@ -19,6 +19,12 @@
  * time each component has used when everything is mapped is printed too
  * (/proc/PID/task/TID/schedstat, summed over the threads of the processes
  * alive at that moment), with the load average before and after.
+ *
+ * Memory is read in every run once the session is idle (after the mapping,
+ * when the compositor, the broker and notifyd have used less than IDLE_CPU_MS
+ * of CPU time in IDLE_WINDOW_MS), before it is stopped: VmRSS, RssAnon,
+ * RssFile and RssShmem (/proc/PID/status) and Pss (smaps_rollup) of each
+ * daemon and of the bar, the median over the runs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +47,9 @@
 #define TARGET_CORE_MB 25.0
 #define TARGET_BAR_MB  60.0
 #define WAIT_MS        60000
+#define IDLE_WINDOW_MS 500.0
+#define IDLE_CPU_MS    5.0
+#define IDLE_MAX_MS    10000.0
 
 static char *tmp;
 
@@ -65,10 +74,28 @@ static const char *const part_names[N_PARTS] = {
         "cages (launchers, bwrap, inits, clients)",
 };
 
+/* What is read of each process's memory, in kB. */
+enum {
+	MEM_VMRSS,
+	MEM_ANON,
+	MEM_FILE,
+	MEM_SHMEM,
+	MEM_PSS,
+	N_MEM,
+};
+static const struct {
+	const char *file, *key, *name;
+} mem_fields[N_MEM] = {
+        {"status", "VmRSS:", "VmRSS"},     {"status", "RssAnon:", "RssAnon"},
+        {"status", "RssFile:", "RssFile"}, {"status", "RssShmem:", "RssShmem"},
+        {"smaps_rollup", "Pss:", "Pss"},
+};
+
 typedef struct {
 	double cpu_ms[N_PARTS];
-	long rss_kb[N_PARTS];
-	long pss_kb[N_PARTS];
+	double mem_kb[N_PARTS][N_MEM]; /* once idle */
+	double idle_ms;                /* from mapped to idle */
+	bool idle;                     /* false: still busy after IDLE_MAX_MS */
 } Usage;
 
 typedef struct {
@@ -241,28 +268,62 @@ static int part_of(GHashTable *procs, pid_t session, pid_t pid, char **programs)
 	return PART_CAGES;
 }
 
-/* CPU time, VmRSS and Pss of the session's processes, by part. */
-static void session_usage(pid_t session, char **programs, Usage *u)
+/*
+ * CPU time of the session's processes by part (into cpu_ms), and with mem,
+ * their memory (into mem_kb).
+ */
+static void session_usage(pid_t session, char **programs, double cpu[N_PARTS],
+                          double mem[N_PARTS][N_MEM])
 {
 	g_autoptr(GHashTable) procs = proc_table();
 	GHashTableIter iter;
 	gpointer key;
 
-	memset(u, 0, sizeof(*u));
+	memset(cpu, 0, sizeof(double) * N_PARTS);
+	if (mem)
+		memset(mem, 0, sizeof(double) * N_PARTS * N_MEM);
 	g_hash_table_iter_init(&iter, procs);
 	while (g_hash_table_iter_next(&iter, &key, NULL)) {
 		pid_t pid = (pid_t)GPOINTER_TO_INT(key);
 		int part = part_of(procs, session, pid, programs);
-		long rss, pss;
 
 		if (part < 0)
 			continue;
-		u->cpu_ms[part] += cpu_ms(pid);
-		rss = proc_kb(pid, "status", "VmRSS:");
-		pss = proc_kb(pid, "smaps_rollup", "Pss:");
-		u->rss_kb[part] += rss > 0 ? rss : 0;
-		u->pss_kb[part] += pss > 0 ? pss : 0;
+		cpu[part] += cpu_ms(pid);
+		for (int f = 0; mem && f < N_MEM; f++) {
+			long kb = proc_kb(pid, mem_fields[f].file, mem_fields[f].key);
+
+			mem[part][f] += kb > 0 ? (double)kb : 0;
+		}
 	}
+}
+
+static double core_cpu_ms(const double cpu[N_PARTS])
+{
+	return cpu[PART_COMPOSITOR] + cpu[PART_BROKER] + cpu[PART_NOTIFYD];
+}
+
+/*
+ * Waits until the compositor, the broker and notifyd are idle (less than
+ * IDLE_CPU_MS of CPU in IDLE_WINDOW_MS; at most IDLE_MAX_MS), then reads
+ * the memory of every part into u.
+ */
+static void measure_idle_memory(pid_t session, char **programs, Usage *u)
+{
+	double before[N_PARTS], after[N_PARTS];
+	double t0 = bench_now_ms();
+
+	session_usage(session, programs, before, NULL);
+	for (;;) {
+		sleep_ms(IDLE_WINDOW_MS);
+		session_usage(session, programs, after, NULL);
+		u->idle_ms = bench_now_ms() - t0;
+		u->idle = core_cpu_ms(after) - core_cpu_ms(before) < IDLE_CPU_MS;
+		if (u->idle || u->idle_ms > IDLE_MAX_MS)
+			break;
+		memcpy(before, after, sizeof(before));
+	}
+	session_usage(session, programs, after, u->mem_kb);
 }
 
 static void print_loadavg(const char *when)
@@ -302,6 +363,66 @@ static void write_file(const char *path, const char *text, int mode)
 		bench_fail("%s: %s", path, error ? error->message : strerror(errno));
 }
 
+/* Median over the runs of field F of part PART (or, PART < 0, of the three daemons). */
+static double mem_median(const Usage *u, int runs, int part, int f, double *min, double *max)
+{
+	g_autofree double *v = g_new(double, runs);
+
+	for (int i = 0; i < runs; i++)
+		v[i] = part >= 0 ? u[i].mem_kb[part][f]
+		                 : u[i].mem_kb[PART_COMPOSITOR][f] + u[i].mem_kb[PART_BROKER][f] +
+		                           u[i].mem_kb[PART_NOTIFYD][f];
+	double m = bench_median(v, runs);
+
+	if (min)
+		*min = v[0];
+	if (max)
+		*max = v[runs - 1];
+	return m;
+}
+
+static void print_memory(const Usage *u, int runs)
+{
+	static const int parts[] = {PART_COMPOSITOR, PART_BROKER, PART_NOTIFYD, -1, PART_BAR};
+	g_autofree double *idle = g_new(double, runs);
+	int busy = 0;
+	double rss, rss_min, rss_max, pss;
+
+	for (int i = 0; i < runs; i++) {
+		idle[i] = u[i].idle_ms;
+		busy += !u[i].idle;
+	}
+	printf("memory once idle (median over the runs, MiB; idle %.0f ms after mapped, median; "
+	       "%d run(s) still busy after %.0f ms):\n",
+	       bench_median(idle, runs), busy, IDLE_MAX_MS);
+	printf("  %-26s", "");
+	for (int f = 0; f < N_MEM; f++)
+		printf(" %9s", mem_fields[f].name);
+	printf("\n");
+	for (size_t k = 0; k < G_N_ELEMENTS(parts); k++) {
+		printf("  %-26s",
+		       parts[k] < 0 ? "compositor+broker+notifyd" : part_names[parts[k]]);
+		for (int f = 0; f < N_MEM; f++)
+			printf(" %9.1f", mem_median(u, runs, parts[k], f, NULL, NULL) / 1024.0);
+		printf("\n");
+	}
+	rss = mem_median(u, runs, -1, MEM_VMRSS, &rss_min, &rss_max) / 1024.0;
+	pss = mem_median(u, runs, -1, MEM_PSS, NULL, NULL) / 1024.0;
+	printf("  (VmRSS = RssAnon + RssFile + RssShmem.  VmRSS counts every page of a shared "
+	       "library in each process that maps it; Pss divides each page among the processes "
+	       "that share it, on the whole machine.)\n");
+	printf("  figure:   compositor + broker + notifyd VmRSS %.1f MiB (%.1f-%.1f), Pss %.1f "
+	       "MiB\n",
+	       rss, rss_min / 1024.0, rss_max / 1024.0, pss);
+	printf("  baseline: the target, %.0f MiB\n", TARGET_CORE_MB);
+	printf("  ratio:    VmRSS %.2f, Pss %.2f of the target\n", rss / TARGET_CORE_MB,
+	       pss / TARGET_CORE_MB);
+	rss = mem_median(u, runs, PART_BAR, MEM_VMRSS, NULL, NULL) / 1024.0;
+	printf("  bar: VmRSS %.1f MiB, ratio %.2f of the %.0f MiB target; Pss %.1f MiB\n", rss,
+	       rss / TARGET_BAR_MB, TARGET_BAR_MB,
+	       mem_median(u, runs, PART_BAR, MEM_PSS, NULL, NULL) / 1024.0);
+}
+
 int main(int argc, char **argv)
 {
 	int runs = argc > 9 ? (int)g_ascii_strtoll(argv[9], NULL, 10) : 11;
@@ -311,7 +432,6 @@ int main(int argc, char **argv)
 	g_autofree Usage *usage = NULL;
 	char *programs[N_PARTS] = {NULL};
 	double median, cpu_total = 0;
-	long core_rss, core_pss;
 	char **envp;
 	GString *reply = g_string_new(NULL);
 
@@ -419,7 +539,8 @@ int main(int argc, char **argv)
 			waited += sleep_ms(2);
 		}
 		times[i] = bench_now_ms() - t0;
-		session_usage(pid, programs, &usage[i]);
+		session_usage(pid, programs, usage[i].cpu_ms, NULL);
+		measure_idle_memory(pid, programs, &usage[i]);
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
 		bench_child_remove(pid);
@@ -449,28 +570,7 @@ int main(int argc, char **argv)
 	       "it)\n",
 	       cpu_total);
 
-	{
-		const Usage *u = &usage[runs];
-
-		core_rss = u->rss_kb[PART_COMPOSITOR] + u->rss_kb[PART_BROKER] +
-		           u->rss_kb[PART_NOTIFYD];
-		core_pss = u->pss_kb[PART_COMPOSITOR] + u->pss_kb[PART_BROKER] +
-		           u->pss_kb[PART_NOTIFYD];
-		printf("memory (last run, everything mapped; VmRSS counts the pages of shared "
-		       "libraries in every process that maps them, Pss divides each page among "
-		       "the processes that share it, on the whole machine):\n");
-		for (int part = PART_COMPOSITOR; part <= PART_NOTIFYD; part++)
-			printf("  %-10s VmRSS %5.1f MiB, Pss %5.1f MiB\n", part_names[part],
-			       u->rss_kb[part] / 1024.0, u->pss_kb[part] / 1024.0);
-		printf("  compositor + broker + notifyd: VmRSS %.1f MiB, ratio %.2f of the %.0f "
-		       "MiB "
-		       "target; Pss %.1f MiB, ratio %.2f\n",
-		       core_rss / 1024.0, core_rss / 1024.0 / TARGET_CORE_MB, TARGET_CORE_MB,
-		       core_pss / 1024.0, core_pss / 1024.0 / TARGET_CORE_MB);
-		printf("  bar: VmRSS %.1f MiB, ratio %.2f of the %.0f MiB target; Pss %.1f MiB\n",
-		       u->rss_kb[PART_BAR] / 1024.0, u->rss_kb[PART_BAR] / 1024.0 / TARGET_BAR_MB,
-		       TARGET_BAR_MB, u->pss_kb[PART_BAR] / 1024.0);
-	}
+	print_memory(usage + 1, runs);
 	g_strfreev(envp);
 	g_string_free(reply, TRUE);
 	bench_remove_tmp_dir();

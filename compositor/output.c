@@ -269,6 +269,25 @@ static void handle_frame(struct wl_listener *listener, void *data)
 	wlr_scene_output_send_frame_done(scene_output, &now);
 }
 
+void cl_output_forget_last_frame(struct cl_output *output)
+{
+	if (!output->last_frame)
+		return;
+	if (output->last_frame_locked)
+		wlr_buffer_unlock(output->last_frame);
+	else
+		wl_list_remove(&output->last_frame_destroy.link);
+	output->last_frame = NULL;
+	output->last_frame_locked = false;
+}
+
+static void handle_last_frame_destroy(struct wl_listener *listener, void *data)
+{
+	struct cl_output *output = wl_container_of(listener, output, last_frame_destroy);
+
+	cl_output_forget_last_frame(output);
+}
+
 static void handle_commit(struct wl_listener *listener, void *data)
 {
 	struct cl_output *output = wl_container_of(listener, output, commit);
@@ -283,9 +302,16 @@ static void handle_commit(struct wl_listener *listener, void *data)
 		output->first_frame_usec =
 		        (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
 	}
-	if (output->last_frame)
-		wlr_buffer_unlock(output->last_frame);
-	output->last_frame = wlr_buffer_lock(event->buffer);
+	cl_output_forget_last_frame(output);
+	output->last_frame = event->buffer;
+	if (cl_render_drew_into(output->wlr_output, event->buffer)) {
+		/* Ours: drawn into again only after cl_render_output forgets it. */
+		output->last_frame_destroy.notify = handle_last_frame_destroy;
+		wl_signal_add(&event->buffer->events.destroy, &output->last_frame_destroy);
+	} else {
+		output->last_frame_locked = true;
+		wlr_buffer_lock(event->buffer);
+	}
 }
 
 static void output_free(struct cl_output *output)
@@ -294,8 +320,7 @@ static void output_free(struct cl_output *output)
 	wl_list_remove(&output->commit.link);
 	wl_list_remove(&output->destroy.link);
 	wl_list_remove(&output->link);
-	if (output->last_frame)
-		wlr_buffer_unlock(output->last_frame);
+	cl_output_forget_last_frame(output);
 	if (output->strip_label)
 		wlr_scene_node_destroy(&output->strip_label->node);
 	if (output->strip)

@@ -315,6 +315,11 @@ static bool buffer_is_new_black(struct wlr_output *output, struct wlr_buffer *bu
 	return wlr_buffer_get_shm(buffer, &shm) && shm.format == DRM_FORMAT_XRGB8888;
 }
 
+bool cl_render_drew_into(struct wlr_output *output, struct wlr_buffer *buffer)
+{
+	return buffer && wlr_addon_find(&buffer->addons, output, &drawn_mark_impl);
+}
+
 /* As the scene does while it renders: every surface shown on OUTPUT was sampled. */
 static void mark_sampled(struct wlr_presentation *presentation, struct wlr_scene_node *node,
                          struct wlr_output *output)
@@ -334,7 +339,8 @@ static void mark_sampled(struct wlr_presentation *presentation, struct wlr_scene
 		mark_sampled(presentation, child, output);
 }
 
-static bool render_frame(struct wlr_scene_output *scene_output, struct render_list *list)
+static bool render_frame(struct cl_output *cl_output, struct wlr_scene_output *scene_output,
+                         struct render_list *list)
 {
 	struct wlr_output *output = scene_output->output;
 	struct wlr_renderer *renderer = output->renderer;
@@ -367,6 +373,14 @@ static bool render_frame(struct wlr_scene_output *scene_output, struct render_li
 	}
 	pixman_region32_init(&background);
 	pixman_region32_subtract(&background, &damage, &covered);
+
+	/*
+	 * The swapchain may hand back the buffer of the last frame (it is only
+	 * referenced, see struct cl_output): from now on it no longer holds
+	 * that frame, until the commit makes it the last frame again.
+	 */
+	if (output->back_buffer == cl_output->last_frame)
+		cl_output_forget_last_frame(cl_output);
 
 	wlr_renderer_begin(renderer, output->width, output->height);
 	if (!buffer_is_new_black(output, output->back_buffer)) {
@@ -423,12 +437,14 @@ bool cl_render_output(struct cl_output *output, struct wlr_scene_output *scene_o
 		wlr_output_damage_add_whole(scene_output->damage);
 		output->scene_scanout = false;
 	}
-	ok = render_frame(scene_output, &list);
+	ok = render_frame(output, scene_output, &list);
 	free(list.items);
 	return ok;
 
 scene:
 	ok = wlr_scene_output_commit(scene_output);
+	if (!ok && output->last_frame && !output->last_frame_locked)
+		cl_output_forget_last_frame(output); /* it may have drawn into it */
 	output->scene_scanout = scene_output->prev_scanout;
 	return ok;
 }

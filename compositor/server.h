@@ -112,10 +112,19 @@ struct cl_output {
 	struct wlr_scene_buffer *strip_label; /* fallback strip label */
 	const ClLevel *strip_level;           /* level the label shows */
 	int strip_width;                      /* strip width the label was made for */
-	struct wlr_buffer *last_frame;        /* locked copy of the last committed frame */
-	bool scene_scanout;                   /* the scene showed the last frame by scan-out */
-	uint64_t frames;                      /* frames committed */
-	uint64_t first_frame_usec;            /* CLOCK_MONOTONIC of the first one */
+	/*
+	 * The last committed frame, for screenshots.  A buffer the compositor
+	 * rendered into itself is only referenced (last_frame_destroy clears
+	 * it), so that the swapchain may draw the next frame into it again:
+	 * locked, it would make the swapchain allocate a second output-sized
+	 * buffer.  Any other buffer (a client's, shown by scan-out) is locked.
+	 */
+	struct wlr_buffer *last_frame;
+	bool last_frame_locked;
+	struct wl_listener last_frame_destroy;
+	bool scene_scanout;        /* the scene showed the last frame by scan-out */
+	uint64_t frames;           /* frames committed */
+	uint64_t first_frame_usec; /* CLOCK_MONOTONIC of the first one */
 	struct wl_listener frame;
 	struct wl_listener commit;
 	struct wl_listener destroy;
@@ -341,6 +350,8 @@ bool cl_output_strip_box(struct cl_output *output, struct wlr_box *box);
 void cl_outputs_update_strip(struct cl_server *server);
 /* PNG of an output's last frame (OUTPUT_NAME, or NULL: the first); 0 or -errno. */
 int cl_output_screenshot(struct cl_server *server, const char *path, const char *output_name);
+/* Drops OUTPUT's last frame: its buffer no longer holds what was committed. */
+void cl_output_forget_last_frame(struct cl_output *output);
 /*
  * Test-only (headless with --test-input, else -EPERM): add a headless output
  * of WIDTH x HEIGHT (placed right of the others by the layout), or remove
@@ -358,6 +369,8 @@ void cl_outputs_destroy(struct cl_server *server);
 /* render.c */
 /* Renders and commits OUTPUT's frame, painting nothing that is hidden. */
 bool cl_render_output(struct cl_output *output, struct wlr_scene_output *scene_output);
+/* Whether OUTPUT's renderer (render.c, not the scene's) has drawn into BUFFER. */
+bool cl_render_drew_into(struct wlr_output *output, struct wlr_buffer *buffer);
 
 /* view.c */
 void cl_view_create(struct cl_server *server, struct wlr_xdg_surface *xdg_surface);

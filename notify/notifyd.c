@@ -2,8 +2,8 @@
 #include "cloison-build-config.h"
 
 #include <errno.h>
-#include <gio/gio.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/random.h>
@@ -1252,7 +1252,8 @@ static bool fail_errno(GError **error, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "%s: %s", msg, g_strerror(err));
+	g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "%s: %s", msg,
+	            g_strerror(err));
 	return false;
 }
 
@@ -1310,7 +1311,7 @@ static bool connect_core(ClNotifyd *d, const char *address, GError **error)
 	if (!address)
 		address = g_getenv("DBUS_SESSION_BUS_ADDRESS");
 	if (!address || !*address) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
 		            _("no core bus: set DBUS_SESSION_BUS_ADDRESS or use --bus ADDRESS"));
 		return false;
 	}

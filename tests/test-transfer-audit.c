@@ -133,6 +133,7 @@ static void test_hostile_strings(void)
 	r.name = "evil\xff\xfe name\n{\"event\":\"outcome\"}\r\x1b[31m\"\\";
 	r.reason = "line1\nline2\xe2\x80\xa8";
 	r.detail = "\xc0\xaf";
+	r.result = "\b\f\t\x01\x1f\x7f/\xc3\xa9";
 	g_assert_true(cl_audit_append(audit, &r, &error));
 	g_assert_no_error(error);
 
@@ -147,6 +148,11 @@ static void test_hostile_strings(void)
 	g_assert_cmpstr(json_object_get_string_member(o, "event"), ==, "request");
 	g_assert_cmpstr(json_object_get_string_member(o, "reason"), ==, "line1\nline2\xe2\x80\xa8");
 	g_assert_true(g_utf8_validate(json_object_get_string_member(o, "detail"), -1, NULL));
+	g_assert_cmpstr(json_object_get_string_member(o, "result"), ==,
+	                "\b\f\t\x01\x1f\x7f/\xc3\xa9");
+	/* No control character is written raw. */
+	for (const char *c = lines[0]; *c; c++)
+		g_assert_true((unsigned char)*c >= 0x20 && *c != 0x7f);
 	tt_remove_tree(dir);
 }
 

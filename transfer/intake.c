@@ -724,7 +724,70 @@ void cl_snapshot_clear(ClSnapshot *snap)
 
 /* ---- MIME type ----------------------------------------------------------- */
 
+/*
+ * libmagic is opened with dlopen() by the first worker that needs a type,
+ * like libcrypto: linked, it and the libraries it needs (libz, libbz2,
+ * liblzma) would be resident in the broker from start-up, for a session
+ * that may never transfer anything.
+ */
+typedef struct {
+	__typeof__(magic_open) *open;
+	__typeof__(magic_load) *load;
+	__typeof__(magic_error) *error;
+	__typeof__(magic_close) *close;
+	__typeof__(magic_getparam) *getparam;
+	__typeof__(magic_buffer) *buffer;
+} Magic;
+
+/* The libmagic functions, or NULL (then *why says why: static text or dlerror()). */
+static const Magic *magic_get(const char **why)
+{
+	static GMutex lock;
+	static Magic fns;
+	static bool tried, loaded;
+	static char *failure;
+	const char *missing = NULL;
+	void *lib;
+
+	g_mutex_lock(&lock);
+	if (tried)
+		goto out;
+	tried = true;
+	lib = dlopen(CL_LIBMAGIC_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		failure = g_strdup(dlerror());
+		cl_error("cannot load %s: %s", CL_LIBMAGIC_SONAME, failure);
+		goto out;
+	}
+#define MAGIC_SYM(field, name)                           \
+	do {                                             \
+		*(void **)&fns.field = dlsym(lib, name); \
+		if (!fns.field && !missing)              \
+			missing = name;                  \
+	} while (0)
+	MAGIC_SYM(open, "magic_open");
+	MAGIC_SYM(load, "magic_load");
+	MAGIC_SYM(error, "magic_error");
+	MAGIC_SYM(close, "magic_close");
+	MAGIC_SYM(getparam, "magic_getparam");
+	MAGIC_SYM(buffer, "magic_buffer");
+#undef MAGIC_SYM
+	if (missing) {
+		failure = g_strdup_printf("%s has no %s", CL_LIBMAGIC_SONAME, missing);
+		cl_error("%s", failure);
+		dlclose(lib);
+		goto out;
+	}
+	loaded = true; /* lib stays open for the process's lifetime */
+out:
+	g_mutex_unlock(&lock);
+	if (!loaded && why)
+		*why = failure ? failure : CL_LIBMAGIC_SONAME;
+	return loaded ? &fns : NULL;
+}
+
 struct ClMagic {
+	const Magic *fns;
 	magic_t cookie;
 	size_t bytes_max; /* what libmagic looks at (MAGIC_PARAM_BYTES_MAX) */
 	unsigned char *buf;
@@ -732,25 +795,34 @@ struct ClMagic {
 
 ClMagic *cl_magic_new(GError **error)
 {
-	magic_t cookie = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS |
-	                            MAGIC_NO_CHECK_ENCODING | MAGIC_ERROR);
+	const char *why = NULL;
+	const Magic *fns = magic_get(&why);
+	magic_t cookie;
 
+	if (!fns) {
+		g_set_error(error, CL_TRANSFER_ERROR, CL_TRANSFER_ERROR_IO,
+		            _("cannot initialise libmagic: %s"), why);
+		return NULL;
+	}
+	cookie = fns->open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ENCODING |
+	                   MAGIC_ERROR);
 	if (!cookie) {
 		g_set_error(error, CL_TRANSFER_ERROR, CL_TRANSFER_ERROR_IO,
 		            _("cannot initialise libmagic: %s"), g_strerror(errno));
 		return NULL;
 	}
-	if (magic_load(cookie, NULL) != 0) {
+	if (fns->load(cookie, NULL) != 0) {
 		g_set_error(error, CL_TRANSFER_ERROR, CL_TRANSFER_ERROR_IO,
 		            _("cannot load the libmagic database: %s"),
-		            magic_error(cookie) ? magic_error(cookie) : g_strerror(errno));
-		magic_close(cookie);
+		            fns->error(cookie) ? fns->error(cookie) : g_strerror(errno));
+		fns->close(cookie);
 		return NULL;
 	}
 	ClMagic *magic = g_new0(ClMagic, 1);
+	magic->fns = fns;
 	magic->cookie = cookie;
 	size_t bytes_max = 0;
-	if (magic_getparam(cookie, MAGIC_PARAM_BYTES_MAX, &bytes_max) != 0 || bytes_max == 0)
+	if (fns->getparam(cookie, MAGIC_PARAM_BYTES_MAX, &bytes_max) != 0 || bytes_max == 0)
 		bytes_max = 1u << 20;
 	magic->bytes_max = MIN(bytes_max, (size_t)MAGIC_BYTES_LIMIT);
 	return magic;
@@ -760,7 +832,7 @@ void cl_magic_free(ClMagic *magic)
 {
 	if (!magic)
 		return;
-	magic_close(magic->cookie);
+	magic->fns->close(magic->cookie);
 	g_free(magic->buf);
 	g_free(magic);
 }
@@ -793,7 +865,7 @@ char *cl_magic_mime_type(ClMagic *magic, int fd, GError **error)
 	/* libmagic 5.44 answers garbage for an empty buffer now and then. */
 	if (have == 0)
 		return g_strdup("application/x-empty");
-	const char *type = magic_buffer(magic->cookie, magic->buf, have);
+	const char *type = magic->fns->buffer(magic->cookie, magic->buf, have);
 	char *normalized = type ? cl_mime_normalize(type) : NULL;
 	return normalized ? normalized : g_strdup("application/octet-stream");
 }

@@ -18,7 +18,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gio/gio.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -1547,7 +1546,8 @@ static bool fail_errno(GError **error, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "%s: %s", msg, g_strerror(err));
+	g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "%s: %s", msg,
+	            g_strerror(err));
 	return false;
 }
 
@@ -1615,7 +1615,7 @@ static bool connect_core(ClTransferd *d, const char *address, GError **error)
 	if (!address)
 		address = g_getenv("DBUS_SESSION_BUS_ADDRESS");
 	if (!address || !*address) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
 		            _("no core bus: set DBUS_SESSION_BUS_ADDRESS or use --bus ADDRESS"));
 		return false;
 	}
@@ -1666,7 +1666,7 @@ ClTransferd *cl_transferd_new(sd_event *event, const ClTransferdOptions *options
 	g_queue_init(&d->landings);
 	d->event_limit = cl_event_limit_new(0);
 	if (sd_id128_randomize(&d->server_id) < 0) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "sd_id128_randomize");
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "sd_id128_randomize");
 		return NULL;
 	}
 
