@@ -148,11 +148,12 @@ static void test_hostile_strings(void)
 	g_assert_cmpstr(json_object_get_string_member(o, "event"), ==, "request");
 	g_assert_cmpstr(json_object_get_string_member(o, "reason"), ==, "line1\nline2\xe2\x80\xa8");
 	g_assert_true(g_utf8_validate(json_object_get_string_member(o, "detail"), -1, NULL));
+	/* U+001F, which json-glib would write raw, is replaced (audit.c). */
 	g_assert_cmpstr(json_object_get_string_member(o, "result"), ==,
-	                "\b\f\t\x01\x1f\x7f/\xc3\xa9");
-	/* No control character is written raw. */
+	                "\b\f\t\x01\xef\xbf\xbd\x7f/\xc3\xa9");
+	/* No C0 control character is written raw: a record stays one line. */
 	for (const char *c = lines[0]; *c; c++)
-		g_assert_true((unsigned char)*c >= 0x20 && *c != 0x7f);
+		g_assert_true((unsigned char)*c >= 0x20);
 	tt_remove_tree(dir);
 }
 

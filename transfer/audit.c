@@ -11,7 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -71,83 +71,60 @@ void cl_audit_free(ClAudit *audit)
 	g_free(audit);
 }
 
-/*
- * Appends "KEY":VALUE, VALUE a JSON string (or null): '"', '\\' and the
- * control characters are escaped, so a record is one line whatever it holds.
- * (Written here rather than with json-glib, which would load GIO and its
- * libraries into the broker for one line of output.)
- */
-static void add_string(GString *out, const char *key, const char *value)
+static void add_string(JsonBuilder *b, const char *key, const char *value)
 {
-	if (out->len > 1)
-		g_string_append_c(out, ',');
-	g_string_append_printf(out, "\"%s\":", key);
+	json_builder_set_member_name(b, key);
 	if (!value) {
-		g_string_append(out, "null");
+		json_builder_add_null_value(b);
 		return;
 	}
 	/* Cage-supplied text may be anything: JSON needs valid UTF-8. */
 	g_autofree char *valid = g_utf8_make_valid(value, -1);
+	/*
+	 * json-glib 1.6 escapes every C0 control character but U+001F, which
+	 * it writes raw: invalid JSON (RFC 8259 §7) that strict readers of the
+	 * log reject.  It becomes U+FFFD, as invalid UTF-8 does.
+	 */
+	g_auto(GStrv) parts = g_strsplit(valid, "\x1f", -1);
+	g_autofree char *clean = g_strjoinv("\xef\xbf\xbd", parts);
 
-	g_string_append_c(out, '"');
-	for (const unsigned char *p = (const unsigned char *)valid; *p; p++) {
-		switch (*p) {
-		case '"':
-			g_string_append(out, "\\\"");
-			break;
-		case '\\':
-			g_string_append(out, "\\\\");
-			break;
-		case '\b':
-			g_string_append(out, "\\b");
-			break;
-		case '\f':
-			g_string_append(out, "\\f");
-			break;
-		case '\n':
-			g_string_append(out, "\\n");
-			break;
-		case '\r':
-			g_string_append(out, "\\r");
-			break;
-		case '\t':
-			g_string_append(out, "\\t");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				g_string_append_printf(out, "\\u%04x", *p);
-			else
-				g_string_append_c(out, (char)*p);
-		}
-	}
-	g_string_append_c(out, '"');
+	json_builder_add_string_value(b, clean);
 }
 
 static char *record_to_line(const ClAuditRecord *r)
 {
-	GString *out = g_string_sized_new(512);
+	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 	g_autofree char *time = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%fZ");
 
-	g_string_append_c(out, '{');
-	add_string(out, "time", time);
-	add_string(out, "event", r->event);
-	add_string(out, "id", r->id);
-	add_string(out, "source_cage", r->source_cage);
-	add_string(out, "source_level", r->source_level);
-	add_string(out, "target_cage", r->target_cage);
-	add_string(out, "target_level", r->target_level);
-	add_string(out, "name", r->name);
-	g_string_append_printf(out, ",\"size\":%" PRIu64, MIN(r->size, (uint64_t)G_MAXINT64));
-	add_string(out, "sha256", r->sha256);
-	add_string(out, "mime_type", r->mime_type);
-	add_string(out, "rule", r->rule);
-	add_string(out, "decision", r->decision);
-	add_string(out, "reason", r->reason);
-	add_string(out, "result", r->result);
-	add_string(out, "detail", r->detail);
-	g_string_append(out, "}\n");
-	return g_string_free(out, FALSE);
+	json_builder_begin_object(b);
+	add_string(b, "time", time);
+	add_string(b, "event", r->event);
+	add_string(b, "id", r->id);
+	add_string(b, "source_cage", r->source_cage);
+	add_string(b, "source_level", r->source_level);
+	add_string(b, "target_cage", r->target_cage);
+	add_string(b, "target_level", r->target_level);
+	add_string(b, "name", r->name);
+	json_builder_set_member_name(b, "size");
+	json_builder_add_int_value(b, (gint64)MIN(r->size, (uint64_t)G_MAXINT64));
+	add_string(b, "sha256", r->sha256);
+	add_string(b, "mime_type", r->mime_type);
+	add_string(b, "rule", r->rule);
+	add_string(b, "decision", r->decision);
+	add_string(b, "reason", r->reason);
+	add_string(b, "result", r->result);
+	add_string(b, "detail", r->detail);
+	json_builder_end_object(b);
+
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autoptr(JsonNode) root = json_builder_get_root(b);
+	json_generator_set_root(gen, root);
+	json_generator_set_pretty(gen, false);
+	char *json = json_generator_to_data(gen, NULL);
+	char *line = g_strconcat(json, "\n", NULL);
+	g_free(json);
+	return line;
 }
 
 bool cl_audit_append(ClAudit *audit, const ClAuditRecord *record, GError **error)
@@ -157,7 +134,7 @@ bool cl_audit_append(ClAudit *audit, const ClAuditRecord *record, GError **error
 	struct stat st;
 	int r;
 
-	/* add_string() escapes control characters: one record is one line. */
+	/* json-glib escapes control characters: one record is one line. */
 	if (memchr(line, '\n', len) != line + len - 1) {
 		g_set_error_literal(error, CL_TRANSFER_ERROR, CL_TRANSFER_ERROR_IO,
 		                    _("an audit record does not fit on one line"));

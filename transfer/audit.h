@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The transfer audit log: $XDG_STATE_HOME/cloison/audit.jsonl, one JSON
- * object per line, appended and fsync'd before the outcome it records is
- * reported to anyone; also sent to the journal when one runs.
+ * object per line (json-glib), appended and fsync'd before the outcome it
+ * records is reported to anyone; also sent to the journal when one runs.
  */
 #pragma once
 
