@@ -74,6 +74,38 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED(
 
 static void refresh(ClNautilusExtension *self);
 
+static gboolean same_targets(GPtrArray *a, GPtrArray *b)
+{
+	if (!a || !b)
+		return a == b;
+	if (a->len != b->len)
+		return FALSE;
+	for (guint i = 0; i < a->len; i++) {
+		const ClTransferTarget *x = a->pdata[i], *y = b->pdata[i];
+
+		if (g_strcmp0(x->cage, y->cage) || g_strcmp0(x->label, y->label) ||
+		    g_strcmp0(x->colour, y->colour))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/*
+ * targets (taken; NULL: none) become the cache.  With notify, Nautilus is
+ * told when the menus it built from the previous ones are out of date (not
+ * from inside get_file_items, whose menu uses the new ones already).
+ */
+static void set_targets(ClNautilusExtension *self, GPtrArray *targets, gboolean notify)
+{
+	gboolean changed = notify && !same_targets(self->targets, targets);
+
+	g_clear_pointer(&self->targets, g_ptr_array_unref);
+	self->targets = targets;
+	self->targets_at = g_get_monotonic_time();
+	if (changed)
+		nautilus_menu_provider_emit_items_updated_signal(NAUTILUS_MENU_PROVIDER(self));
+}
+
 static void drop_client(ClNautilusExtension *self)
 {
 	if (!self->client)
@@ -81,7 +113,7 @@ static void drop_client(ClNautilusExtension *self)
 	g_clear_signal_handler(&self->closed_id, self->client);
 	g_clear_object(&self->client);
 	/* No broker, no menu: the targets it listed are no longer offered. */
-	g_clear_pointer(&self->targets, g_ptr_array_unref);
+	set_targets(self, NULL, TRUE);
 }
 
 static void handle_closed(ClTransferClient *client, gpointer user_data)
@@ -91,13 +123,6 @@ static void handle_closed(ClTransferClient *client, gpointer user_data)
 	g_debug("the connection to the transfer broker was lost: no transfer menu until it is "
 	        "back");
 	drop_client(self);
-}
-
-static void set_targets(ClNautilusExtension *self, GPtrArray *targets)
-{
-	g_clear_pointer(&self->targets, g_ptr_array_unref);
-	self->targets = targets;
-	self->targets_at = g_get_monotonic_time();
 }
 
 static void listed(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -116,7 +141,7 @@ static void listed(GObject *source, GAsyncResult *result, gpointer user_data)
 	}
 	/* An answer from a connection since replaced is not this one's. */
 	if ((gpointer)source == (gpointer)self->client)
-		set_targets(self, targets);
+		set_targets(self, targets, TRUE);
 	else
 		g_ptr_array_unref(targets);
 }
@@ -181,7 +206,7 @@ static GPtrArray *current_targets(ClNautilusExtension *self)
 		g_debug("no transfer menu: ListTargets: %s", error->message);
 		return NULL;
 	}
-	set_targets(self, targets);
+	set_targets(self, targets, FALSE);
 	return self->targets;
 }
 
@@ -419,7 +444,9 @@ static void cl_nautilus_extension_dispose(GObject *object)
 
 	if (self->cancel)
 		g_cancellable_cancel(self->cancel);
-	drop_client(self);
+	if (self->client)
+		g_clear_signal_handler(&self->closed_id, self->client);
+	g_clear_object(&self->client);
 	G_OBJECT_CLASS(cl_nautilus_extension_parent_class)->dispose(object);
 }
 

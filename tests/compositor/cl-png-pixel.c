@@ -14,6 +14,9 @@
  *       text of a label drawn on that colour)
  *   cl-png-pixel FILE --count-same RRGGBB [--tolerance N] X0 Y0 X1 Y1
  *       the same, counting the pixels within N of RRGGBB
+ *   cl-png-pixel FILE --crop OUT.png X Y W H
+ *       writes the rectangle (wholly inside the image) as OUT.png, e.g. a
+ *       window wherever it was placed, to compare with a reference crop
  *   cl-png-pixel FILE --find RRGGBB [--tolerance N] X0 Y0 X1 Y1
  *       prints "X Y W H", the bounding box of the pixels of the rectangle
  *       within N of RRGGBB, and how many there are ("X Y W H COUNT"); exit 1
@@ -168,6 +171,33 @@ static int mark(struct image *img, const char *out, int argc, char **argv)
 	return 0;
 }
 
+static int crop(struct image *img, const char *out, char **argv)
+{
+	long x, y, w, h;
+	png_image dst;
+	uint8_t *rgba;
+	int status = 0;
+
+	if (!point(img, argv[0], argv[1], &x, &y) ||
+	    !parse_long(argv[2], 1, (long)img->png.width - x, &w) ||
+	    !parse_long(argv[3], 1, (long)img->png.height - y, &h))
+		return fail("--crop needs a rectangle X Y W H inside the image", NULL);
+	rgba = malloc((size_t)w * (size_t)h * 4);
+	if (!rgba)
+		return fail("out of memory", NULL);
+	for (long r = 0; r < h; r++)
+		memcpy(rgba + (size_t)r * (size_t)w * 4, pixel(img, x, y + r), (size_t)w * 4);
+	memset(&dst, 0, sizeof(dst));
+	dst.version = PNG_IMAGE_VERSION;
+	dst.format = img->png.format;
+	dst.width = (png_uint_32)w;
+	dst.height = (png_uint_32)h;
+	if (!png_image_write_to_file(&dst, out, 0, rgba, 0, NULL))
+		status = fail("cannot write ", out);
+	free(rgba);
+	return status;
+}
+
 static void unload(struct image *img)
 {
 	png_image_free(&img->png);
@@ -319,6 +349,13 @@ int main(int argc, char **argv)
 	if (strcmp(argv[2], "--size") == 0) {
 		printf("%u %u\n", img.png.width, img.png.height);
 		return 0;
+	}
+	if (strcmp(argv[2], "--crop") == 0) {
+		if (argc != 8)
+			return fail("usage: --crop OUT.png X Y W H", NULL);
+		status = crop(&img, argv[3], argv + 4);
+		unload(&img);
+		return status;
 	}
 	if (strcmp(argv[2], "--mark") == 0) {
 		if (argc < 6 || (argc - 4) % 2)

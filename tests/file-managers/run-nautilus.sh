@@ -22,25 +22,31 @@
 #  2. a click on "Transfer to level" opens the submenu, which lists
 #     "High — high" (screenshot with the menu open, compared with
 #     reference/nautilus-submenu.png in the menu's region);
-#  3. a click on "High — high": the broker has a request waiting (cloison-ctl
-#     transfers list) and the bar shows its trusted dialog; Approve clicked
-#     after 1 s delivers report.txt to high's ~/Incoming/low/ with the origin
-#     xattr; the ClTransferWindow says it is done with 1 delivered (the
-#     extension logs the window's "done" signal) and is drawn as
-#     reference/nautilus-window.png;
+#  3. a click on "High — high": the broker emits PromptRequested on the core
+#     bus (gdbus monitor) and has a request waiting (cloison-ctl transfers
+#     list), and the bar shows its trusted dialog; Approve clicked after 1 s
+#     delivers report.txt to high's ~/Incoming/low/ with the origin xattr;
+#     the ClTransferWindow says it is done with 1 delivered (the extension
+#     logs the window's "done" signal) and is drawn as
+#     reference/nautilus-window.png; then "Move to level ▸ High — high" on
+#     the same file, approved: a second copy lands and report.txt is gone
+#     from low's home;
 #  4. Nautilus in cage high, list view: the extension read the origin of the
 #     received file, and the "Origin" column shows it
 #     (reference/nautilus-origin.png, the window's region);
 #  5. cage lone (no broker socket): the context menu has no transfer items
 #     (reference/nautilus-lone-menu.png), the extension says why, Nautilus
-#     keeps running.
+#     keeps running; the origin xattr written on a file by the cage itself,
+#     with an escape sequence, a bidi override and invalid UTF-8, is shown
+#     cleaned.
 #
 # The menus are located from a known layout: offsets from the right-click
 # measured on the reference run (Nautilus 43 with Adwaita, GSK_RENDERER=cairo,
-# a fixed default application for text/plain written in the cage's home), so
-# the references are compared only in the region of the menu or window
-# (elsewhere masked).  On a mismatch the shot, the reference and a diff go
-# to $CLOISON_BUILD_ROOT/test-shots/nautilus-*.png; CLOISON_UPDATE_REFERENCES=1
+# a fixed default application for text/plain written in the cage's home).
+# The references are crops: the region of the menu (from the right-click
+# point) or the inside of the window, wherever the compositor placed it.  On
+# a mismatch the crop, the whole screen, the reference and a diff go to
+# $CLOISON_BUILD_ROOT/test-shots/nautilus-*.png; CLOISON_UPDATE_REFERENCES=1
 # rewrites the references.
 #
 # Missing programs (nautilus, the module: libnautilus-extension-dev), fonts
@@ -83,6 +89,7 @@ MENU_W=230
 MENU_H=470
 TRANSFER_DX=78
 TRANSFER_DY=350
+MOVE_DY=382
 TARGET_DX=63
 TARGET_DY=56
 
@@ -92,6 +99,7 @@ skip_reason=
 T=
 SPID=
 EXEC_PIDS=
+MON_PID=
 
 cleanup() {
 	if [ -n "$SPID" ]; then
@@ -105,7 +113,7 @@ cleanup() {
 		wait "$SPID" 2>/dev/null
 	fi
 	# The exec clients end with their cage; any left is stopped by pid.
-	stop_pids $EXEC_PIDS
+	stop_pids $EXEC_PIDS $MON_PID
 	if [ -n "$T" ] && [ -d "$T" ] && [ "${CLOISON_TEST_KEEP:-0}" != 1 ]; then
 		rm -rf "$T"
 	fi
@@ -203,7 +211,14 @@ sed -i "/default-folder-viewer/d" "$LOW/.config/glib-2.0/settings/keyfile" \
 	"$LONE/.config/glib-2.0/settings/keyfile"
 printf 'quarterly report\n' >"$LOW/report.txt"
 printf 'private notes\n' >"$LONE/notes.txt"
-chmod 0644 "$LOW/report.txt" "$LONE/notes.txt"
+# An origin xattr the cage could have written itself: shown cleaned, never trusted.
+printf 'forged\n' >"$LONE/forged.txt"
+chmod 0644 "$LOW/report.txt" "$LONE/notes.txt" "$LONE/forged.txt"
+"$PYTHON" -c 'import os, sys; os.setxattr(sys.argv[1], "user.cloison.origin", b"high (top secret)\x1b[2J\xe2\x80\xae\n\xff")' \
+	"$LONE/forged.txt" || {
+	skip_reason="cannot set a user xattr in $LONE"
+	skip_all
+}
 
 # The module, alone in a directory the cage account can read.
 mkdir -m 0755 "$T/extensions"
@@ -294,6 +309,9 @@ bar_mapped() {
 nautilus_window() { # nautilus_window CAGE [TITLE]: prints "ID X Y W H"
 	windows && q nautilus "$@"
 }
+transfer_window_gone() {
+	windows && ! q nautilus low "Transfer to another level" >/dev/null
+}
 has_dialog() {
 	windows && q dialog >/dev/null
 }
@@ -312,43 +330,53 @@ logged() { # logged CAGE TEXT: the cage's Nautilus logged TEXT
 	grep -qF -- "$2" "$T/nautilus-$1.log"
 }
 
-# compare_ref NAME X Y W H: $T/NAME.png against reference/NAME.png in that
-# rectangle only.
+# compare_ref NAME X Y W H: the rectangle of $T/NAME.png (clipped to the
+# screen) against reference/NAME.png, a crop of the same size: a window or
+# a menu is compared wherever the compositor placed it.
 compare_ref() {
 	name=$1 rx=$2 ry=$3 rw=$4 rh=$5
+	[ "$rx" -lt 0 ] && rw=$((rw + rx)) && rx=0
+	[ "$ry" -lt 0 ] && rh=$((rh + ry)) && ry=0
 	[ $((rx + rw)) -gt $WIDTH ] && rw=$((WIDTH - rx))
 	[ $((ry + rh)) -gt $HEIGHT ] && rh=$((HEIGHT - ry))
-	set --
-	[ "$ry" -gt 0 ] && set -- "$@" --mask 0 0 $WIDTH "$ry"
-	[ $((ry + rh)) -lt $HEIGHT ] && set -- "$@" --mask 0 $((ry + rh)) $WIDTH $((HEIGHT - ry - rh))
-	[ "$rx" -gt 0 ] && set -- "$@" --mask 0 "$ry" "$rx" "$rh"
-	[ $((rx + rw)) -lt $WIDTH ] && set -- "$@" --mask $((rx + rw)) "$ry" $((WIDTH - rx - rw)) "$rh"
 	ref=$REFDIR/$name.png
-	if [ -f "$ref" ] && "$PNGPIX" compare "$ref" "$T/$name.png" "$REF_TOLERANCE" "$T/$name-diff.png" \
-		"$@" >"$T/$name-compare.log" 2>&1; then
-		return 0
-	fi
-	if [ "$UPDATE_REFS" = 1 ]; then
+	crop=$T/$name-crop.png
+	rm -f "$crop"
+	"$PNGPIX" "$T/$name.png" --crop "$crop" "$rx" "$ry" "$rw" "$rh" >"$T/$name-compare.log" 2>&1 &&
+		[ -f "$ref" ] && "$PNGPIX" compare "$ref" "$crop" "$REF_TOLERANCE" "$T/$name-diff.png" \
+		>"$T/$name-compare.log" 2>&1 && return 0
+	if [ "$UPDATE_REFS" = 1 ] && [ -f "$crop" ]; then
 		mkdir -p "$REFDIR"
-		cp "$T/$name.png" "$ref"
+		cp "$crop" "$ref"
 		diag "reference $name.png written: look at it before committing it"
 		return 0
 	fi
 	mkdir -p "$SHOTS"
-	cp "$T/$name.png" "$SHOTS/$name.png"
+	cp "$T/$name.png" "$SHOTS/$name-screen.png"
+	[ -f "$crop" ] && cp "$crop" "$SHOTS/$name.png"
 	[ -f "$ref" ] && cp "$ref" "$SHOTS/$name-reference.png"
 	[ -f "$T/$name-diff.png" ] && cp "$T/$name-diff.png" "$SHOTS/$name-diff.png"
-	diag "$name differs from $ref (see $SHOTS/$name*.png): $(cat "$T/$name-compare.log" 2>/dev/null)"
+	diag "$name ($rx,$ry ${rw}x$rh) differs from $ref (see $SHOTS/$name*.png): $(cat "$T/$name-compare.log" 2>/dev/null)"
 	return 1
+}
+# The inside of a window: its geometry without what GTK 4 keeps around it
+# for its shadow (drawn over whatever is behind, deeper at the bottom).
+INSET=64
+INSET_BOTTOM=76
+inside() { # inside X Y W H: "X Y W H" of what the window draws itself
+	echo $(($1 + INSET)) $(($2 + INSET)) $(($3 - 2 * INSET)) $(($4 - INSET - INSET_BOTTOM))
 }
 # shot_matches NAME X Y W H: a new screenshot matches in that rectangle.
 shot_matches() {
 	shot "$1" && compare_ref "$@" >/dev/null
 }
 # matches NAME X Y W H: retried for 3 s (a menu's animation), diagnostics
-# from the last try.
+# from the last try; the notification popups are dismissed first.
 matches() {
 	dismiss_all
+	# The pointer is drawn in screenshots: out of the way, in a corner
+	# outside any region compared.
+	ctl input move 2 $((HEIGHT - 2)) >/dev/null
 	wait_for 30 shot_matches "$@" || { shot "$1" && compare_ref "$@"; }
 }
 
@@ -435,7 +463,8 @@ fi
 set -- $P
 CX=$1 CY=$2
 right_click_at "$CX" "$CY"
-check "1: right-click: the extension offers its menus (1 file, 1 target)" \
+# (Nautilus 43 asks extensions for their items when the selection changes.)
+check "1: the extension offers its menus for the selection (1 file, 1 target)" \
 	wait_for 50 logged low "menu for 1 file(s): 1 target(s)"
 sleep 0.5
 check "1: the context menu has \"Transfer to level\" and \"Move to level\" (reference/nautilus-menu.png)" \
@@ -450,11 +479,17 @@ check "2: the submenu lists \"High — high\": screenshot with the menu open (re
 
 # --- 3. the transfer --------------------------------------------------------------------------
 
+gdbus monitor --address "unix:path=$RUN/cloison/core/bus" --dest org.cloison.Transfer1 \
+	>"$T/monitor.log" 2>&1 &
+MON_PID=$!
+sleep 0.5
 click_at $((CX + TARGET_DX)) $((CY + TARGET_DY))
 check "3: activating it sends report.txt: the extension says so" \
 	wait_for 50 logged low "sending 1 file(s) to high"
 if wait_for 100 has_dialog; then
 	ok "3: the bar shows the trusted dialog"
+	check "3: the broker emitted PromptRequested on the core bus (for report.txt)" \
+		wait_for 50 sh -c 'grep "PromptRequested" "$1" | grep -q "report.txt"' _ "$T/monitor.log"
 	got=$(pending)
 	check "3: the broker has one request waiting: report.txt (cloison-ctl transfers list: $got)" \
 		test "$got" = "1 report.txt"
@@ -480,10 +515,51 @@ if W=$(nautilus_window low "Transfer to another level"); then
 	ctl focus "$1" >/dev/null 2>&1
 	sleep 0.5
 	check "3: the transfer window shows the outcome (reference/nautilus-window.png)" \
-		matches nautilus-window "$2" "$3" "$4" "$5"
+		matches nautilus-window $(inside "$2" "$3" "$4" "$5")
+	ctl close "$1" >/dev/null 2>&1
+	check "3: the transfer window closes (cloison-ctl close)" wait_for 50 transfer_window_gone
 else
 	not_ok "3: the transfer window is mapped in cage low"
 	diag "$(q summary)"
+fi
+
+# Move: the same file, the other submenu.
+set -- $(nautilus_window low)
+ctl focus "${1:-0}" >/dev/null 2>&1
+if P=$(wait_for 100 select_point low); then
+	set -- $P
+	CX=$1 CY=$2
+	right_click_at "$CX" "$CY"
+	sleep 0.5
+	click_at $((CX + TRANSFER_DX)) $((CY + MOVE_DY))
+	sleep 0.5
+	click_at $((CX + TARGET_DX)) $((CY + TARGET_DY))
+	check "3: \"Move to level ▸ High — high\" sends report.txt to be moved: the extension says so" \
+		wait_for 50 logged low "sending 1 file(s) to high (move)"
+	if wait_for 100 has_dialog; then
+		sleep 1.2
+		set -- $(windows && q dialog)
+		click_at "$1" "$2"
+	fi
+	moved() {
+		[ ! -e "$LOW/report.txt" ] &&
+			[ "$(ls "$HIGH/Incoming/low" | wc -l)" -eq 2 ] &&
+			[ "$(cat "$HIGH/Incoming/low/"*)" = "$(printf 'quarterly report\nquarterly report')" ]
+	}
+	if wait_for 100 moved; then
+		ok "3: approved, a second copy lands in high's ~/Incoming/low/ and report.txt is gone from low"
+	else
+		not_ok "3: approved, a second copy lands in high's ~/Incoming/low/ and report.txt is gone from low"
+		diag "$(ls -la "$LOW" "$HIGH/Incoming/low" 2>&1)"
+	fi
+	check "3: the second transfer window reports it delivered" \
+		wait_for 100 sh -c '[ "$(grep -c "transfer window: 1 delivered, 0 denied, 0 failed" "$1")" -eq 2 ]' \
+		_ "$T/nautilus-low.log"
+	if W=$(nautilus_window low "Transfer to another level"); then
+		ctl close "${W%% *}" >/dev/null 2>&1
+	fi
+else
+	not_ok "3: report.txt is still selected in cage low"
 fi
 
 # --- 4. the origin in the high cage ----------------------------------------------------------------
@@ -502,7 +578,7 @@ if W=$(nautilus_window high); then
 	ctl focus "$1" >/dev/null 2>&1
 	sleep 0.5
 	check "4: the Origin column shows \"low (low)\" (reference/nautilus-origin.png)" \
-		matches nautilus-origin "$2" "$3" "$4" "$5"
+		matches nautilus-origin $(inside "$2" "$3" "$4" "$5")
 fi
 
 # --- 5. no broker: no menu, no crash --------------------------------------------------------------
@@ -530,6 +606,8 @@ fi
 check "5: the extension says why (no transfer service in this cage)" \
 	logged lone "no transfer service in this cage"
 check "5: ... and offered no menu" sh -c '! grep -q "menu for" "$1"' _ "$T/nautilus-lone.log"
+check "5: a forged origin xattr is shown cleaned (no escape, no bidi override, invalid UTF-8 replaced)" \
+	logged lone "origin of forged.txt: high (top secret)[2J�"
 sleep 0.5
 check "5: Nautilus keeps running in cage lone (its window is still mapped)" nautilus_window lone
 # (Nautilus 43 itself logs a critical about its scripts directory.)
@@ -558,6 +636,8 @@ for p in $EXEC_PIDS; do
 	wait_for 50 exited "$p" || left="$left $p"
 done
 check "the cloison-cage exec clients ended with their cages (left:$left)" test -z "$left"
+stop_pids $MON_PID
+MON_PID=
 
 echo "1..$n"
 [ $failed -eq 0 ]
