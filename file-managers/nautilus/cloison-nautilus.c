@@ -39,11 +39,12 @@
 #include "text.h"
 #include "window.h"
 
-#define CL_LIST_SYNC_MS   200
-#define CL_TARGETS_TTL_US (3 * G_USEC_PER_SEC)
-#define CL_RETRY_US       (2 * G_USEC_PER_SEC)
-#define CL_ORIGIN_ATTR    "cloison_origin"
-#define CL_ORIGIN_EMBLEM  "emblem-shared"
+#define CL_LIST_SYNC_MS    200
+#define CL_TARGETS_TTL_US  (3 * G_USEC_PER_SEC)
+#define CL_RETRY_US        (2 * G_USEC_PER_SEC)
+#define CL_CONNECT_TIMEOUT 5 /* seconds */
+#define CL_ORIGIN_ATTR     "cloison_origin"
+#define CL_ORIGIN_EMBLEM   "emblem-shared"
 
 #define CL_TYPE_NAUTILUS_EXTENSION (cl_nautilus_extension_get_type())
 G_DECLARE_FINAL_TYPE(ClNautilusExtension, cl_nautilus_extension, CL, NAUTILUS_EXTENSION, GObject)
@@ -52,11 +53,14 @@ struct _ClNautilusExtension {
 	GObject parent;
 	ClTransferClient *client; /* NULL: not connected */
 	gulong closed_id;
-	GPtrArray *targets; /* ClTransferTarget: the cache, NULL: none yet */
-	gint64 targets_at;  /* monotonic time of the cache */
-	gint64 tried_at;    /* monotonic time of the last connection attempt */
+	GPtrArray *targets;    /* ClTransferTarget: the cache, NULL: none yet */
+	gint64 targets_at;     /* monotonic time of the cache */
+	gint64 tried_at;       /* monotonic time of the last connection attempt */
+	gint64 sync_failed_at; /* monotonic time of the last failed synchronous call */
 	gboolean connecting, listing;
-	GCancellable *cancel;
+	GCancellable *cancel;         /* everything, on dispose */
+	GCancellable *connect_cancel; /* the connection being made */
+	guint connect_timeout_id;
 };
 
 static void menu_provider_init(NautilusMenuProviderInterface *iface);
@@ -153,6 +157,8 @@ static void connected(GObject *source, GAsyncResult *result, gpointer user_data)
 	ClTransferClient *client;
 
 	self->connecting = FALSE;
+	g_clear_handle_id(&self->connect_timeout_id, g_source_remove);
+	g_clear_object(&self->connect_cancel);
 	client = cl_transfer_client_new_finish(result, &error);
 	if (!client) {
 		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -163,6 +169,18 @@ static void connected(GObject *source, GAsyncResult *result, gpointer user_data)
 	self->client = client;
 	self->closed_id = g_signal_connect(client, "closed", G_CALLBACK(handle_closed), self);
 	refresh(self);
+}
+
+/* A broker that accepts but never answers: give up, try again later. */
+static gboolean connect_timed_out(gpointer user_data)
+{
+	ClNautilusExtension *self = user_data;
+
+	self->connect_timeout_id = 0;
+	g_debug("no transfer menu: the transfer broker did not answer within %d s",
+	        CL_CONNECT_TIMEOUT);
+	g_cancellable_cancel(self->connect_cancel);
+	return G_SOURCE_REMOVE;
 }
 
 /* Brings the cache up to date in the background (never blocks). */
@@ -177,7 +195,11 @@ static void refresh(ClNautilusExtension *self)
 			return;
 		self->tried_at = now;
 		self->connecting = TRUE;
-		cl_transfer_client_new_async(NULL, self->cancel, connected, g_object_ref(self));
+		self->connect_cancel = g_cancellable_new();
+		self->connect_timeout_id =
+		        g_timeout_add_seconds(CL_CONNECT_TIMEOUT, connect_timed_out, self);
+		cl_transfer_client_new_async(NULL, self->connect_cancel, connected,
+		                             g_object_ref(self));
 		return;
 	}
 	self->listing = TRUE;
@@ -201,9 +223,17 @@ static GPtrArray *current_targets(ClNautilusExtension *self)
 		refresh(self);
 		return NULL;
 	}
+	/* A broker that did not answer in time is not asked to again at once:
+	 * selection changes must not each cost CL_LIST_SYNC_MS. */
+	if (self->sync_failed_at && g_get_monotonic_time() - self->sync_failed_at < CL_RETRY_US) {
+		refresh(self);
+		return NULL;
+	}
 	targets = cl_transfer_client_list_targets_sync(self->client, CL_LIST_SYNC_MS, NULL, &error);
 	if (!targets) {
 		g_debug("no transfer menu: ListTargets: %s", error->message);
+		self->sync_failed_at = g_get_monotonic_time();
+		refresh(self);
 		return NULL;
 	}
 	set_targets(self, targets, FALSE);
@@ -444,6 +474,9 @@ static void cl_nautilus_extension_dispose(GObject *object)
 
 	if (self->cancel)
 		g_cancellable_cancel(self->cancel);
+	if (self->connect_cancel)
+		g_cancellable_cancel(self->connect_cancel);
+	g_clear_handle_id(&self->connect_timeout_id, g_source_remove);
 	if (self->client)
 		g_clear_signal_handler(&self->closed_id, self->client);
 	g_clear_object(&self->client);
@@ -455,6 +488,7 @@ static void cl_nautilus_extension_finalize(GObject *object)
 	ClNautilusExtension *self = CL_NAUTILUS_EXTENSION(object);
 
 	g_clear_object(&self->cancel);
+	g_clear_object(&self->connect_cancel);
 	g_clear_pointer(&self->targets, g_ptr_array_unref);
 	G_OBJECT_CLASS(cl_nautilus_extension_parent_class)->finalize(object);
 }

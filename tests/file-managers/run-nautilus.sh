@@ -38,7 +38,10 @@
 #     (reference/nautilus-lone-menu.png), the extension says why, Nautilus
 #     keeps running; the origin xattr written on a file by the cage itself,
 #     with an escape sequence, a bidi override and invalid UTF-8, is shown
-#     cleaned.
+#     cleaned;
+#  6. cage lone again, with a socket that accepts and never answers: the
+#     context menu still opens at once, without transfer items, and the
+#     extension gives up connecting after 5 s.
 #
 # The menus are located from a known layout: offsets from the right-click
 # measured on the reference run (Nautilus 43 with Adwaita, GSK_RENDERER=cairo,
@@ -614,6 +617,53 @@ check "5: Nautilus keeps running in cage lone (its window is still mapped)" naut
 check "no warning from the extension and no crash in the Nautilus logs" \
 	sh -c '! grep -E "cloison-nautilus-(WARNING|CRITICAL)|Segmentation fault|Aborted|dumped core" "$@"' \
 	_ "$T"/nautilus-*.log
+
+# --- 6. a broker that never answers: no menu, no freeze -----------------------------------------
+
+lone_gone() {
+	windows && ! q nautilus lone >/dev/null
+}
+"$CAGE_BIN" --config "$CONF" exec lone -- nautilus -q </dev/null >>"$T/nautilus-lone.log" 2>&1
+check "6: nautilus -q ends the Nautilus of cage lone" wait_for 100 lone_gone
+# In the cage: a socket that accepts connections and never answers.
+"$CAGE_BIN" --config "$CONF" exec lone -- python3 -c '
+import socket, time
+s = socket.socket(socket.AF_UNIX)
+s.bind("/tmp/hung-broker")
+s.listen(8)
+print("listening", flush=True)
+held = []
+while True:
+    held.append(s.accept()[0])
+' </dev/null >"$T/hung.log" 2>&1 &
+EXEC_PIDS="$EXEC_PIDS $!"
+wait_for 100 grep -q listening "$T/hung.log"
+: >"$T/nautilus-lone.log"
+NAUTILUS_ENV=CLOISON_TRANSFER_SOCKET=/tmp/hung-broker nautilus lone --select /home/user/notes.txt
+if wait_for 300 nautilus_window lone; then
+	set -- $(nautilus_window lone)
+	ctl focus "$1" >/dev/null 2>&1
+	if P=$(wait_for 100 select_point lone); then
+		set -- $P
+		t0=$(date +%s%N)
+		right_click_at "$1" "$2"
+		if matches nautilus-lone-menu $(($1 - 10)) $(($2 - 10)) $MENU_W $MENU_H; then
+			ok "6: with a broker that never answers, the context menu opens at once, without transfer items ($((($(date +%s%N) - t0) / 1000000)) ms)"
+		else
+			not_ok "6: with a broker that never answers, the context menu opens at once, without transfer items"
+		fi
+		ctl input key Escape >/dev/null
+	else
+		not_ok "6: notes.txt is selected in cage lone"
+	fi
+else
+	not_ok "6: Nautilus maps again in cage lone"
+	diag "$(tail -n 20 "$T/nautilus-lone.log")"
+fi
+check "6: the extension gives up connecting after 5 s and says so" \
+	wait_for 100 logged lone "the transfer broker did not answer within 5 s"
+check "6: ... and offered no menu" sh -c '! grep -q "menu for" "$1"' _ "$T/nautilus-lone.log"
+check "6: Nautilus keeps running in cage lone" nautilus_window lone
 
 # --- the end -------------------------------------------------------------------------------------
 
