@@ -39,8 +39,8 @@
 #define MSG_MAX          (sizeof(ClInitHeader) + CL_INIT_MAX_PAYLOAD)
 #define FIRST_CLIENT_ID  1000
 #define STAGE_DIR        "/tmp" /* root only: private tmpfs in the child's mount ns */
-#define CL_STAGE_MAX     6      /* home, 3 sockets, init, notification forwarder */
-#define POSTS_WAIT_MS    3000   /* how long the ending launcher waits for its poster */
+#define CL_STAGE_MAX     7 /* home, 3 sockets, init, notification forwarder, Nautilus extensions */
+#define POSTS_WAIT_MS    3000 /* how long the ending launcher waits for its poster */
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -237,6 +237,7 @@ struct Launcher {
 	int init_fd;           /* O_PATH */
 	int forward_fd;        /* O_PATH, the notification forwarder to bind, or -1 */
 	char *forward_in_cage; /* its path in the cage, or NULL: none */
+	int nautilus_fd;       /* O_PATH, $CLOISON_NAUTILUS_EXTENSIONS to bind, or -1 */
 	int machine_id_fd;
 
 	pid_t pid;        /* bwrap */
@@ -288,6 +289,7 @@ static void launcher_init(Launcher *l)
 	        .sock_fds = {-1, -1, -1},
 	        .init_fd = -1,
 	        .forward_fd = -1,
+	        .nautilus_fd = -1,
 	        .machine_id_fd = -1,
 	        .pid = -1,
 	        .cage_pid = -1,
@@ -329,6 +331,7 @@ static void launcher_clear(Launcher *l)
 	cl_close(l->init_fd);
 	cl_close(l->forward_fd);
 	g_free(l->forward_in_cage);
+	cl_close(l->nautilus_fd);
 	cl_close(l->machine_id_fd);
 	cl_close(l->home_fd);
 	cl_close(l->cage_run_fd);
@@ -779,6 +782,44 @@ static bool open_forward(Launcher *l, GError **error)
 		l->forward_in_cage = g_strdup(CL_CAGE_NOTIFY_FORWARD);
 	}
 	return true;
+}
+
+/*
+ * Tests from the build tree: $CLOISON_NAUTILUS_EXTENSIONS (trusted, like
+ * the rest of the launcher's environment) names a directory that is
+ * bind-mounted read-only over Nautilus's extension directory in the cage
+ * (CLOISON_NAUTILUS_EXTENSION_DIR, the host's, from pkg-config at build
+ * time), so that the Nautilus of the cage loads the extension just built.
+ * Installed, the extension is in that directory under /usr, which every
+ * cage sees: nothing is mounted.
+ */
+static bool open_nautilus_extensions(Launcher *l, GError **error)
+{
+	const char *path = g_getenv("CLOISON_NAUTILUS_EXTENSIONS");
+	struct stat st;
+
+	if (!path || !*path)
+		return true;
+#ifdef CLOISON_NAUTILUS_EXTENSION_DIR
+	if (stat(CLOISON_NAUTILUS_EXTENSION_DIR, &st) < 0 || !S_ISDIR(st.st_mode))
+		return fail(error,
+		            _("$CLOISON_NAUTILUS_EXTENSIONS is set but Nautilus's extension "
+		              "directory %s is missing (is Nautilus installed?)"),
+		            CLOISON_NAUTILUS_EXTENSION_DIR);
+	l->nautilus_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (l->nautilus_fd < 0)
+		return fail(error,
+		            _("cannot open the Nautilus extension directory %s "
+		              "($CLOISON_NAUTILUS_EXTENSIONS): %s"),
+		            path, g_strerror(errno));
+	cl_debug("Nautilus extensions from %s at %s", path, CLOISON_NAUTILUS_EXTENSION_DIR);
+	return true;
+#else
+	(void)l;
+	(void)st;
+	return fail(error, _("$CLOISON_NAUTILUS_EXTENSIONS is set but Cloison was built without "
+	                     "libnautilus-extension-4: unset it"));
+#endif
 }
 
 /* ---- resource limits ----------------------------------------------------- */
@@ -1410,7 +1451,8 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 		goto out;
 	l.acc = host.acc;
 	if (!open_runtime(&l, &error) || !open_sockets(&l, &error) || !open_data(&l, &error) ||
-	    !open_init(&l, &error) || !open_forward(&l, &error))
+	    !open_init(&l, &error) || !open_forward(&l, &error) ||
+	    !open_nautilus_extensions(&l, &error))
 		goto out;
 	l.session_mode = command == NULL;
 	l.command = command;
@@ -1464,6 +1506,9 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 	sb.hostname_fd = hostname_fd;
 	sb.machine_id_fd = l.machine_id_fd;
 	sb.notify_forward = l.forward_in_cage;
+#ifdef CLOISON_NAUTILUS_EXTENSION_DIR
+	sb.nautilus_ext_dir = CLOISON_NAUTILUS_EXTENSION_DIR;
+#endif
 	memcpy(sb.seccomp_fds, seccomp_fds, sizeof(seccomp_fds));
 	sb.n_seccomp = n_seccomp;
 	sb.control_fd = ctl_child;
@@ -1474,21 +1519,29 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 		 * and root's directories are closed to it: the child stages them
 		 * in a private mount namespace first.
 		 */
-		static const char *const names[CL_STAGE_MAX] = {"home",   "wayland-0", "transfer",
-		                                                "notify", "init",      "forward"};
-		int src[CL_STAGE_MAX] = {l.home_fd,     l.sock_fds[0], l.sock_fds[1],
-		                         l.sock_fds[2], l.init_fd,     l.forward_fd};
-		ClSource *dst[CL_STAGE_MAX] = {&sb.home,   &sb.wayland, &sb.transfer,
-		                               &sb.notify, &sb.init,    &sb.forward};
+		static const char *const names[CL_STAGE_MAX] = {
+		        "home", "wayland-0", "transfer", "notify", "init", "forward", "nautilus"};
+		static const bool is_dir[CL_STAGE_MAX] = {true,  false, false, false,
+		                                          false, false, true};
+		int src[CL_STAGE_MAX] = {l.home_fd, l.sock_fds[0], l.sock_fds[1], l.sock_fds[2],
+		                         l.init_fd, l.forward_fd,  l.nautilus_fd};
+		ClSource *dst[CL_STAGE_MAX] = {&sb.home, &sb.wayland, &sb.transfer,    &sb.notify,
+		                               &sb.init, &sb.forward, &sb.nautilus_ext};
 
 		plan.stage = true;
-		plan.n_stage = l.forward_fd >= 0 ? CL_STAGE_MAX : CL_STAGE_MAX - 1;
-		for (int i = 0; i < plan.n_stage; i++) {
-			plan.stage_src[i] = src[i];
-			g_snprintf(plan.stage_dst[i], sizeof(plan.stage_dst[i]), "%s/%s", STAGE_DIR,
+		plan.n_stage = 0;
+		/* The optional ones (forwarder, extensions) only when there. */
+		for (int i = 0; i < CL_STAGE_MAX; i++) {
+			int k = plan.n_stage;
+
+			if (src[i] < 0)
+				continue;
+			plan.stage_src[k] = src[i];
+			g_snprintf(plan.stage_dst[k], sizeof(plan.stage_dst[k]), "%s/%s", STAGE_DIR,
 			           names[i]);
-			plan.stage_is_dir[i] = i == 0;
-			dst[i]->path = plan.stage_dst[i];
+			plan.stage_is_dir[k] = is_dir[i];
+			dst[i]->path = plan.stage_dst[k];
+			plan.n_stage++;
 		}
 	} else {
 		sb.home.fd = l.home_fd;
@@ -1497,6 +1550,7 @@ int cl_cage_run(const ClConfig *config, const char *cage_id, char **command)
 		sb.notify.fd = l.sock_fds[2];
 		sb.init.fd = l.init_fd;
 		sb.forward.fd = l.forward_fd;
+		sb.nautilus_ext.fd = l.nautilus_fd;
 	}
 	if (!prepare_child(&l, &plan, &sb, &args_fd, &error))
 		goto out;

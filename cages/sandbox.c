@@ -56,6 +56,7 @@ void cl_sandbox_init(ClSandbox *sb)
 	        .notify = {.fd = -1},
 	        .init = {.fd = -1},
 	        .forward = {.fd = -1},
+	        .nautilus_ext = {.fd = -1},
 	        .passwd_fd = -1,
 	        .group_fd = -1,
 	        .hosts_fd = -1,
@@ -195,6 +196,8 @@ GPtrArray *cl_sandbox_build_args(ClSandbox *sb)
 		else if (S_ISDIR(st.st_mode))
 			add3(args, "--ro-bind", p, dest);
 	}
+	if ((sb->nautilus_ext.fd >= 0 || sb->nautilus_ext.path) && sb->nautilus_ext_dir)
+		add_bind(sb, args, false, &sb->nautilus_ext, sb->nautilus_ext_dir);
 	add2(args, "--dir", "/etc");
 	for (size_t i = 0; etc_shared[i]; i++) {
 		g_autofree char *p = g_build_filename(sb->host_root, "etc", etc_shared[i], NULL);

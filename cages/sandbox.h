@@ -35,6 +35,11 @@ typedef struct {
 	 * for the init (NULL: no notification service in the cage). */
 	ClSource forward;
 	const char *notify_forward;
+	/* Tests from the build tree: a directory bind-mounted read-only at
+	 * nautilus_ext_dir (Nautilus's extension directory, which exists in
+	 * the cage's /usr) when nautilus_ext has an fd or a path. */
+	ClSource nautilus_ext;
+	const char *nautilus_ext_dir;
 
 	/* Generated /etc files (memfds). */
 	int passwd_fd, group_fd, hosts_fd, hostname_fd, machine_id_fd;

@@ -65,5 +65,24 @@ else
 	not_ok "the French catalogue is compiled with the messages"
 fi
 
+# The Nautilus extension goes where Nautilus loads extensions from (the
+# extensiondir of libnautilus-extension-4, outside the prefix), exporting
+# only the module's entry points.
+if [ -f "$CLOISON_BUILD_ROOT/file-managers/nautilus/libcloison-nautilus.so" ]; then
+	ext=$(pkg-config --variable=extensiondir libnautilus-extension-4 2>/dev/null)
+	mod=$T/dest$ext/libcloison-nautilus.so
+	if [ -n "$ext" ] && [ -f "$mod" ]; then
+		ok "installs the Nautilus extension into $ext"
+	else
+		not_ok "installs the Nautilus extension into '$ext'" "$(find "$T/dest" -name 'libcloison-nautilus*')"
+	fi
+	syms=$(nm -D --defined-only "$mod" 2>/dev/null | awk '{print $NF}' | sort | tr '\n' ' ')
+	if [ "$syms" = "nautilus_module_initialize nautilus_module_list_types nautilus_module_shutdown " ]; then
+		ok "the Nautilus extension exports only nautilus_module_*"
+	else
+		not_ok "the Nautilus extension exports only nautilus_module_*" "exports: $syms"
+	fi
+fi
+
 echo "1..$n"
 [ $fails -eq 0 ]

@@ -46,6 +46,13 @@ ClTransferWindow *cl_transfer_window_new(ClTransferClient *client, GtkWindow *pa
 void cl_transfer_window_send(ClTransferWindow *window, const char *const *paths,
                              const ClTransferTarget *target, gboolean move);
 
+/*
+ * A target's label in the target's colour (a plain label on a badge of the
+ * colour, the cage id as tooltip); NULL: "the trusted dialog asks".  For
+ * pickers and menus that show targets the way the window does.
+ */
+GtkWidget *cl_transfer_target_badge_new(const ClTransferTarget *target);
+
 /* Counts so far (any of the pointers may be NULL). */
 void cl_transfer_window_counts(ClTransferWindow *window, guint *running, guint *delivered,
                                guint *denied, guint *failed);

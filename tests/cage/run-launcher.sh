@@ -2,14 +2,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # TAP test: the cage launcher's documented behaviour (docs/cages.md).
 #
-#   run-launcher.sh CLOISON_CAGE CAGE_INIT FAKE_SYSTEMD CAGE_SCOPE SIGSYS
+#   run-launcher.sh CLOISON_CAGE CAGE_INIT FAKE_SYSTEMD CAGE_SCOPE SIGSYS [NAUTILUS_EXT_DIR]
 #
 # With real cages, in a private runtime and data directory: the exit status
 # of `run` and `exec` (the command's, 128 + signal, 125 for the launcher's
 # own failures with a message naming cause and remedy, 127), session mode
 # (applications, exec, one run at a time, SIGTERM, the launcher's death),
-# `list`, and resource limits through a systemd user scope (fake-systemd on
-# a private dbus-daemon) or through rlimits.
+# `list`, resource limits through a systemd user scope (fake-systemd on
+# a private dbus-daemon) or through rlimits, and $CLOISON_NAUTILUS_EXTENSIONS
+# (a directory bind-mounted read-only over NAUTILUS_EXT_DIR, Nautilus's
+# extension directory; '' when Cloison was built without
+# libnautilus-extension-4).
 #
 # Host-side helpers this script starts (listen.py for the cages' core
 # sockets, dbus-daemon, fake-systemd, session-mode launchers) are stopped by
@@ -28,6 +31,7 @@ CAGE_INIT=${2:-}
 FAKE_SYSTEMD=${3:-}
 CAGE_SCOPE=${4:-}
 SIGSYS=${5:-}
+NAUTILUS_EXT_DIR=${6:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 LISTEN=$HERE/listen.py
 MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
@@ -859,7 +863,50 @@ check_unsafe_home() {
 	rm -f "$home" && mv "$home.real" "$home"
 }
 
+# $CLOISON_NAUTILUS_EXTENSIONS: the directory replaces Nautilus's extension
+# directory in the cage, read-only; unset, the cage sees the host's.
+check_nautilus_extensions() {
+	d="CLOISON_NAUTILUS_EXTENSIONS: bind-mounted read-only over $NAUTILUS_EXT_DIR"
+	if [ -n "$skip_reason" ]; then
+		skip_one "$d"
+		return
+	fi
+	if [ -z "$NAUTILUS_EXT_DIR" ] || [ ! -d "$NAUTILUS_EXT_DIR" ]; then
+		skip_one "$d" "built without libnautilus-extension-4, or Nautilus is not installed"
+		return
+	fi
+	ext=$T/nautilus-ext
+	mkdir -p -m 0755 "$ext"
+	printf 'built here\n' >"$ext/cloison-marker.so"
+	chmod 0644 "$ext/cloison-marker.so"
+	export CLOISON_NAUTILUS_EXTENSIONS="$ext"
+	cage run alpha -- sh -c \
+		'ls "$1"; cat "$1/cloison-marker.so"; if touch "$1/x" 2>/dev/null; then echo WRITABLE; fi' _ \
+		"$NAUTILUS_EXT_DIR"
+	unset CLOISON_NAUTILUS_EXTENSIONS
+	if [ "$rc" = 0 ] && [ "$(cat "$T/out")" = "cloison-marker.so
+built here" ]; then
+		pass "$d: the cage sees only the directory's files, and cannot write there"
+	else
+		fail "$d" "exit $rc, stdout:" "$(excerpt "$T/out")" "stderr:" "$(excerpt "$T/err")"
+	fi
+
+	d="without CLOISON_NAUTILUS_EXTENSIONS the cage sees the host's $NAUTILUS_EXT_DIR"
+	cage run alpha -- ls "$NAUTILUS_EXT_DIR"
+	check "$([ "$rc" = 0 ] && [ "$(cat "$T/out")" = "$(ls "$NAUTILUS_EXT_DIR")" ]; echo $?)" "$d" \
+		"exit $rc, stdout:" "$(excerpt "$T/out")" "stderr:" "$(excerpt "$T/err")"
+
+	d="CLOISON_NAUTILUS_EXTENSIONS naming a missing directory: 125, names it and the variable"
+	export CLOISON_NAUTILUS_EXTENSIONS="$T/no-such-dir"
+	cage run alpha -- true
+	unset CLOISON_NAUTILUS_EXTENSIONS
+	check "$([ "$rc" = 125 ] && has "$T/err" "$T/no-such-dir" &&
+		has "$T/err" CLOISON_NAUTILUS_EXTENSIONS; echo $?)" "$d: $(head -n 1 "$T/err")" \
+		"exit $rc, stderr:" "$(excerpt "$T/err")"
+}
+
 run_all() {
+	check_nautilus_extensions
 	check_list
 	check_unknown_cage
 	check_missing_socket

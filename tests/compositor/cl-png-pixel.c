@@ -14,6 +14,13 @@
  *       text of a label drawn on that colour)
  *   cl-png-pixel FILE --count-same RRGGBB [--tolerance N] X0 Y0 X1 Y1
  *       the same, counting the pixels within N of RRGGBB
+ *   cl-png-pixel FILE --crop OUT.png X Y W H
+ *       writes the rectangle (wholly inside the image) as OUT.png, e.g. a
+ *       window wherever it was placed, to compare with a reference crop
+ *   cl-png-pixel FILE --find RRGGBB [--tolerance N] X0 Y0 X1 Y1
+ *       prints "X Y W H", the bounding box of the pixels of the rectangle
+ *       within N of RRGGBB, and how many there are ("X Y W H COUNT"); exit 1
+ *       when there is none (e.g. where a selected item is on the screen)
  *   cl-png-pixel FILE --mark OUT.png X Y [X Y ...]
  *       writes a copy of FILE with a small magenta cross at each point
  *       (to show on a failure where the test looked)
@@ -30,12 +37,18 @@
  * Exit status 2: usage error, unreadable PNG, images of different sizes, or
  * a point or rectangle outside the image.
  */
+#include <limits.h>
 #include <png.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
 
 struct image {
 	png_image png;
@@ -156,6 +169,33 @@ static int mark(struct image *img, const char *out, int argc, char **argv)
 	if (!png_image_write_to_file(&img->png, out, 0, img->rgba, 0, NULL))
 		return fail("cannot write ", out);
 	return 0;
+}
+
+static int crop(struct image *img, const char *out, char **argv)
+{
+	long x, y, w, h;
+	png_image dst;
+	uint8_t *rgba;
+	int status = 0;
+
+	if (!point(img, argv[0], argv[1], &x, &y) ||
+	    !parse_long(argv[2], 1, (long)img->png.width - x, &w) ||
+	    !parse_long(argv[3], 1, (long)img->png.height - y, &h))
+		return fail("--crop needs a rectangle X Y W H inside the image", NULL);
+	rgba = malloc((size_t)w * (size_t)h * 4);
+	if (!rgba)
+		return fail("out of memory", NULL);
+	for (long r = 0; r < h; r++)
+		memcpy(rgba + (size_t)r * (size_t)w * 4, pixel(img, x, y + r), (size_t)w * 4);
+	memset(&dst, 0, sizeof(dst));
+	dst.version = PNG_IMAGE_VERSION;
+	dst.format = img->png.format;
+	dst.width = (png_uint_32)w;
+	dst.height = (png_uint_32)h;
+	if (!png_image_write_to_file(&dst, out, 0, rgba, 0, NULL))
+		status = fail("cannot write ", out);
+	free(rgba);
+	return status;
 }
 
 static void unload(struct image *img)
@@ -294,7 +334,7 @@ int main(int argc, char **argv)
 {
 	struct image img;
 	uint8_t want[3] = {0};
-	bool expect = false, count_other = false, count_same = false;
+	bool expect = false, count_other = false, count_same = false, find = false;
 	long tolerance = 8;
 	int i = 2, status = 0;
 
@@ -310,16 +350,25 @@ int main(int argc, char **argv)
 		printf("%u %u\n", img.png.width, img.png.height);
 		return 0;
 	}
+	if (strcmp(argv[2], "--crop") == 0) {
+		if (argc != 8)
+			return fail("usage: --crop OUT.png X Y W H", NULL);
+		status = crop(&img, argv[3], argv + 4);
+		unload(&img);
+		return status;
+	}
 	if (strcmp(argv[2], "--mark") == 0) {
 		if (argc < 6 || (argc - 4) % 2)
 			return fail("usage: --mark OUT.png X Y ...", NULL);
 		return mark(&img, argv[3], argc - 4, argv + 4);
 	}
-	if (strcmp(argv[i], "--count-other") == 0 || strcmp(argv[i], "--count-same") == 0) {
+	if (strcmp(argv[i], "--count-other") == 0 || strcmp(argv[i], "--count-same") == 0 ||
+	    strcmp(argv[i], "--find") == 0) {
 		if (i + 1 >= argc || !parse_rgb(argv[i + 1], want))
-			return fail("--count-other and --count-same need RRGGBB", NULL);
+			return fail("--count-other, --count-same and --find need RRGGBB", NULL);
 		count_other = true;
-		count_same = strcmp(argv[i], "--count-same") == 0;
+		find = strcmp(argv[i], "--find") == 0;
+		count_same = find || strcmp(argv[i], "--count-same") == 0;
 		i += 2;
 	} else if (strcmp(argv[i], "--expect") == 0) {
 		if (i + 1 >= argc || !parse_rgb(argv[i + 1], want))
@@ -334,6 +383,7 @@ int main(int argc, char **argv)
 	}
 	if (count_other) {
 		long x0, y0, x1, y1, count = 0;
+		long bx0 = LONG_MAX, by0 = LONG_MAX, bx1 = -1, by1 = -1;
 
 		if (argc - i != 4 || !point(&img, argv[i], argv[i + 1], &x0, &y0) ||
 		    !parse_long(argv[i + 2], x0, (long)img.png.width, &x1) ||
@@ -348,14 +398,25 @@ int main(int argc, char **argv)
 					if (abs((int)p[c] - (int)want[c]) > tolerance)
 						same = false;
 				}
-				if (same == count_same)
+				if (same == count_same) {
 					count++;
+					bx0 = MIN(bx0, x);
+					by0 = MIN(by0, y);
+					bx1 = MAX(bx1, x);
+					by1 = MAX(by1, y);
+				}
 			}
 		}
-		printf("%ld\n", count);
+		if (find && count == 0)
+			status = 1;
+		else if (find)
+			printf("%ld %ld %ld %ld %ld\n", bx0, by0, bx1 - bx0 + 1, by1 - by0 + 1,
+			       count);
+		else
+			printf("%ld\n", count);
 		png_image_free(&img.png);
 		free(img.rgba);
-		return 0;
+		return status;
 	}
 	if (i >= argc || (argc - i) % 2)
 		return fail("points are pairs X Y", NULL);
