@@ -90,6 +90,15 @@ static void handle_done(ClTransferWindow *window, guint delivered, guint denied,
 	g_print(_("%u delivered, %u denied, %u failed\n"), delivered, denied, failed);
 }
 
+/* The outcomes on stdout too, as cloison-transfer --wait prints them, for logs. */
+static void handle_finished(ClTransferClient *client, const char *id, const char *outcome,
+                            const char *detail, gpointer user_data)
+{
+	(void)client;
+	(void)user_data;
+	g_print("%s: %s: %s\n", id, outcome, detail);
+}
+
 static void start_sending(App *a, const ClTransferTarget *target)
 {
 	ClTransferWindow *window = cl_transfer_window_new(a->client, NULL);
@@ -178,6 +187,8 @@ static void show_picker(App *a)
 	gtk_box_append(GTK_BOX(box), cancel);
 	gtk_window_set_child(GTK_WINDOW(a->picker), box);
 	g_signal_connect(a->picker, "close-request", G_CALLBACK(handle_picker_close), a);
+	/* Enter picks the first target: the trusted dialog still asks. */
+	gtk_window_set_focus(GTK_WINDOW(a->picker), gtk_widget_get_first_child(buttons));
 	gtk_window_present(GTK_WINDOW(a->picker));
 }
 
@@ -223,6 +234,7 @@ static void connected(GObject *source, GAsyncResult *result, gpointer user_data)
 		g_application_release(G_APPLICATION(a->app));
 		return;
 	}
+	g_signal_connect(a->client, "finished", G_CALLBACK(handle_finished), a);
 	cl_transfer_client_list_targets_async(a->client, NULL, targets_listed, a);
 }
 
