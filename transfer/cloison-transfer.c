@@ -179,6 +179,39 @@ static int list_targets(sd_bus *bus)
 
 /* FILE as an in-cage absolute path: relative names are taken from the
  * current directory (the broker checks it lies in the home). */
+/* Well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF). */
+static bool utf8_valid(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		unsigned c = *s, n, min;
+		unsigned long cp;
+
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0)
+			n = 1, min = 0x80, cp = c & 0x1f;
+		else if ((c & 0xf0) == 0xe0)
+			n = 2, min = 0x800, cp = c & 0x0f;
+		else if ((c & 0xf8) == 0xf0)
+			n = 3, min = 0x10000, cp = c & 0x07;
+		else
+			return false;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		s += n + 1;
+	}
+	return true;
+}
+
 static char *absolute(const char *file)
 {
 	char cwd[4096];
@@ -356,6 +389,16 @@ int main(int argc, char **argv)
 		const char *id;
 		char *path = absolute(st.items[i].file);
 
+		if (path && !utf8_valid(path)) {
+			/* D-Bus strings are UTF-8: say why rather than "Invalid argument". */
+			fprintf(stderr, "cloison-transfer: ");
+			print_clean(stderr, st.items[i].file);
+			fprintf(stderr, _(": the file name is not valid UTF-8, which the transfer "
+			                  "broker cannot receive: rename it first\n"));
+			st.items[i].status = EXIT_ERROR;
+			free(path);
+			continue;
+		}
 		r = path ? sd_bus_call_method(bus, NULL, CAGE_TRANSFER_PATH, CAGE_TRANSFER_IFACE,
 		                              "Send", &err, &reply, "ssb", path, target, move)
 		         : -ENOMEM;
