@@ -349,7 +349,10 @@ static void sent(GObject *source, GAsyncResult *result, gpointer user_data)
 	if (!id && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		return;
 	if (!id) {
-		row_finish(row, "failed", error->message);
+		/* The broker's refusal may quote the cage's path: shown escaped too. */
+		g_autofree char *why = display_name(error->message, CL_TRANSFER_CLIENT_MAX_TEXT);
+
+		row_finish(row, "failed", why);
 		return;
 	}
 	row->id = g_steal_pointer(&id);
