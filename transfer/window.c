@@ -282,12 +282,12 @@ static void row_finish(Row *row, const char *outcome, const char *detail)
 		w->denied++;
 		css = "warning";
 		text = *detail ? g_strdup_printf(_("Denied: %s"), detail) : g_strdup(_("Denied"));
-		gtk_widget_set_visible(row->progress, FALSE);
+		gtk_widget_set_opacity(row->progress, 0); /* same layout: no resize */
 	} else {
 		w->failed++;
 		css = "error";
 		text = *detail ? g_strdup_printf(_("Failed: %s"), detail) : g_strdup(_("Failed"));
-		gtk_widget_set_visible(row->progress, FALSE);
+		gtk_widget_set_opacity(row->progress, 0); /* same layout: no resize */
 	}
 	set_status(row, text);
 	gtk_widget_add_css_class(row->status, css);
