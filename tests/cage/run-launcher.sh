@@ -883,8 +883,9 @@ check_seed() {
 	d3="a file the user removed is not seeded again"
 	d4="a symlink planted at ~/.config/Thunar/uca.xml is not followed"
 	d5="a symlink planted at ~/.config is not followed"
+	d6="a home without the marker: the user's own uca.xml is kept, the marker written"
 	if [ -n "$skip_reason" ]; then
-		for d in "$d1" "$d2" "$d3" "$d4" "$d5"; do
+		for d in "$d1" "$d2" "$d3" "$d6" "$d4" "$d5"; do
 			skip_one "$d"
 		done
 		return
@@ -906,6 +907,13 @@ check_seed() {
 	rm -f "$uca"
 	cage run seed -- true
 	check "$([ "$rc" = 0 ] && [ ! -e "$uca" ]; echo $?)" "$d3" "exit $rc"
+
+	# Without the marker (a home from before), the user's own file is kept.
+	rm -f "$home/.config/cloison/home-seeded"
+	echo "<actions><!-- mine --></actions>" >"$uca"
+	cage run seed -- true
+	check "$([ "$rc" = 0 ] && [ "$(cat "$uca")" = "<actions><!-- mine --></actions>" ] &&
+		[ -f "$home/.config/cloison/home-seeded" ]; echo $?)" "$d6" "exit $rc"
 
 	# What the cage itself could plant: owned by the cage's account, as what
 	# the first start created.  A dangling symlink: following it would
