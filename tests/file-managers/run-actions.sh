@@ -25,6 +25,8 @@
 # is run-transfer-gtk.sh's).
 # Set-up in lib.sh.  Missing programs or cage support skip everything, or
 # fail under CLOISON_TESTS_MUST_RUN=1.  Everything started is stopped by pid.
+# The sh -c scripts in single quotes expand their own arguments:
+# shellcheck disable=SC2016
 # shellcheck source=tests/file-managers/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -210,7 +212,7 @@ landed_once() {
 			return 1
 		fi
 	done
-	[ -z "$(grep -rlx "$1 10" "$D/Incoming/alpha" 2>/dev/null)" ]
+	! grep -rqx "$1 10" "$D/Incoming/alpha" 2>/dev/null
 }
 
 no_injection() {

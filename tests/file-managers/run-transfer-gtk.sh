@@ -27,6 +27,8 @@
 # CLOISON_UPDATE_REFERENCES=1 writes missing or different references.
 # Missing programs or cage support skip everything, or fail under
 # CLOISON_TESTS_MUST_RUN=1.  Everything started is stopped by pid.
+# The sh -c scripts in single quotes expand their own arguments:
+# shellcheck disable=SC2016
 # shellcheck source=tests/file-managers/lib.sh
 . "$(dirname "$0")/lib.sh"
 
