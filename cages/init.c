@@ -33,6 +33,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "cage-seed.h"
 #include "init-protocol.h"
 
 #define MAX_CHILDREN    1024 /* running EXEC children; the main command has its own slot */
@@ -43,6 +44,8 @@
 #define BUS_WINDOW_SEC  60
 #define EXIT_INIT_ERROR 125 /* the init itself failed (usage, setup, protocol error) */
 #define MAX_RX_FDS      8   /* room for more than 3, so that 4 is seen (and refused) */
+#define SEED_MARKER_DIR ".config/cloison"
+#define SEED_MARKER     "home-seeded" /* in SEED_MARKER_DIR: the home was seeded */
 
 enum slot_state {
 	SLOT_FREE = 0,
@@ -620,6 +623,119 @@ static void start_dbus(void)
 	st.dbus_pid = pid;
 }
 
+/* ---- the home's first start --------------------------------------------- */
+
+/*
+ * The directory DIR (relative, "a/b") under the home, made 0700 where
+ * missing, each component opened without following a symlink: the home is
+ * the cage's, and what the cage planted there must not send our writes
+ * elsewhere (we are the cage user, but a symlink could still point into a
+ * read-write bind the cage did not mean).  -1 when a component is not a
+ * plain directory.
+ */
+static int open_home_dir(int home, const char *dir)
+{
+	char part[256];
+	int fd = dup(home), next;
+	const char *p = dir;
+
+	while (fd >= 0 && *p) {
+		size_t len = strcspn(p, "/");
+
+		if (len == 0 || len >= sizeof(part)) {
+			close(fd);
+			return -1;
+		}
+		memcpy(part, p, len);
+		part[len] = 0;
+		if (mkdirat(fd, part, 0700) < 0 && errno != EEXIST) {
+			close(fd);
+			return -1;
+		}
+		next = openat(fd, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = next;
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	return fd;
+}
+
+/* Creates NAME in DIR (under the home) with DATA; never replaces anything. */
+static void seed_file(int home, const char *dir, const char *name, const void *data, size_t size)
+{
+	int dfd = open_home_dir(home, dir), fd;
+	const char *p = data;
+
+	if (dfd < 0)
+		return;
+	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+	            0644);
+	if (fd < 0) {
+		/* EEXIST: the user's own file (or anything planted there) stays. */
+		if (errno != EEXIST)
+			logmsg("cannot seed ~/%s/%s: %s", dir, name, strerror(errno));
+		close(dfd);
+		return;
+	}
+	while (size > 0) {
+		ssize_t n = write(fd, p, size);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			logmsg("cannot write ~/%s/%s: %s", dir, name, strerror(errno));
+			/* A half-written file would be taken for the user's: remove it. */
+			unlinkat(dfd, name, 0);
+			break;
+		}
+		p += n;
+		size -= (size_t)n;
+	}
+	close(fd);
+	close(dfd);
+}
+
+/*
+ * On a cage's first start, the files the cage set-up provides in every home
+ * (cage-seed.h: Thunar's custom actions, which Thunar reads only from
+ * ~/.config/Thunar/uca.xml), then the marker SEED_MARKER: later starts do
+ * nothing, so a file the user removed stays removed.  Files already there
+ * are left alone.  Runs as the cage user, inside the cage, before the main
+ * command (which may be the file manager that reads them).
+ */
+static void seed_home(void)
+{
+	struct stat marker;
+	char dir[256];
+	int home = open(CL_CAGE_HOME, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), mdir;
+
+	if (home < 0)
+		return;
+	mdir = open_home_dir(home, SEED_MARKER_DIR);
+	if (mdir >= 0 && fstatat(mdir, SEED_MARKER, &marker, AT_SYMLINK_NOFOLLOW) == 0) {
+		close(mdir);
+		close(home);
+		return;
+	}
+	if (mdir >= 0)
+		close(mdir);
+	for (size_t i = 0; i < sizeof(cl_seed_files) / sizeof(cl_seed_files[0]); i++) {
+		const char *path = cl_seed_files[i].path, *slash = strrchr(path, '/');
+		size_t len = slash ? (size_t)(slash - path) : 0;
+
+		if (len >= sizeof(dir))
+			continue;
+		memcpy(dir, path, len);
+		dir[len] = 0;
+		seed_file(home, dir, slash ? slash + 1 : path, cl_seed_files[i].data,
+		          cl_seed_files[i].size);
+	}
+	seed_file(home, SEED_MARKER_DIR, SEED_MARKER, "", 0);
+	close(home);
+}
+
 /* ---- requests ---------------------------------------------------------- */
 
 static bool id_in_use(uint32_t id)
@@ -1073,8 +1189,10 @@ int main(int argc, char **argv)
 		die("signalfd: %s", strerror(errno));
 	st.pid1 = getpid() == 1;
 	/* Only as the cage's pid 1: the tests also run the init outside a cage. */
-	if (st.pid1)
+	if (st.pid1) {
 		scope_cage();
+		seed_home();
+	}
 
 	/* The main command first: the cold start is on the clock. */
 	if (cmd) {

@@ -1246,14 +1246,32 @@ static void serve_core_bus(ClSession *s)
 
 /* ---- The demo ------------------------------------------------------------------------------ */
 
+const char *cl_session_demo_file_manager(void)
+{
+	/* Nautilus first: it shows where documents came from (issue 9). */
+	static const char *const managers[] = {"nautilus", "thunar", "nemo", "dolphin", "pcmanfm"};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(managers); i++) {
+		g_autofree char *path = g_build_filename("/usr/bin", managers[i], NULL);
+
+		if (g_file_test(path, G_FILE_TEST_IS_EXECUTABLE))
+			return managers[i];
+	}
+	return NULL;
+}
+
 char *cl_session_demo_config(void)
 {
 	GString *t = g_string_new(NULL);
+	const char *fm = cl_session_demo_file_manager();
+	g_autofree char *more = fm ? g_strconcat(";", fm, NULL) : g_strdup("");
 
 	g_string_append(t, "[level low]\nlabel=Low\nlabel[fr]=Bas\ncolour=#2e7d32\nrank=0\n\n"
 	                   "[level high]\nlabel=High\nlabel[fr]=Haut\ncolour=#c62828\nrank=10\n\n");
-	g_string_append(t, "[cage " CL_SESSION_DEMO_LOW "]\nlevel=low\napplications=foot\n\n");
-	g_string_append(t, "[cage " CL_SESSION_DEMO_HIGH "]\nlevel=high\napplications=foot");
+	g_string_append_printf(
+	        t, "[cage " CL_SESSION_DEMO_LOW "]\nlevel=low\napplications=foot%s\n\n", more);
+	g_string_append_printf(
+	        t, "[cage " CL_SESSION_DEMO_HIGH "]\nlevel=high\napplications=foot%s", more);
 	if (g_file_test("/usr/bin/gtk4-demo", G_FILE_TEST_IS_EXECUTABLE))
 		g_string_append(t, ";gtk4-demo");
 	g_string_append(t, "\n\n[transfer low high]\naction=ask\ntypes=*/*\n\n"
@@ -1361,6 +1379,24 @@ static JsonObject *ctl_request(ClSession *s, const char *request)
 	return json_object_ref(json_node_get_object(root));
 }
 
+/* How many windows of this role (and cage, if not NULL) are mapped? */
+static guint demo_count_mapped(JsonArray *windows, const char *role, const char *cage)
+{
+	guint n = 0;
+
+	for (guint j = 0; j < json_array_get_length(windows); j++) {
+		JsonObject *w = json_array_get_object_element(windows, j);
+
+		if (json_object_get_boolean_member_with_default(w, "mapped", FALSE) &&
+		    g_strcmp0(json_object_get_string_member_with_default(w, "role", ""), role) ==
+		            0 &&
+		    (!cage || g_strcmp0(json_object_get_string_member_with_default(w, "cage", ""),
+		                        cage) == 0))
+			n++;
+	}
+	return n;
+}
+
 /* Is a window of this role (and cage, if not NULL) mapped? */
 static bool demo_has_mapped(JsonArray *windows, const char *role, const char *cage)
 {
@@ -1377,7 +1413,7 @@ static bool demo_has_mapped(JsonArray *windows, const char *role, const char *ca
 	return false;
 }
 
-/* Are the bar and a window of every autostart cage mapped? */
+/* Are the bar and a window of each application of every autostart cage mapped? */
 static bool demo_all_mapped(ClSession *s)
 {
 	g_autoptr(JsonObject) reply = ctl_request(s, "{\"command\":\"windows\"}\n");
@@ -1391,7 +1427,13 @@ static bool demo_all_mapped(ClSession *s)
 	for (guint i = 0; i < s->children->len; i++) {
 		Child *c = s->children->pdata[i];
 
-		if (c->stage == STAGE_CAGES && !demo_has_mapped(windows, "window", c->cage->id))
+		guint want;
+
+		if (c->stage != STAGE_CAGES)
+			continue;
+		/* A window per application: foot, the file manager… */
+		want = c->cage->applications ? g_strv_length(c->cage->applications) : 0;
+		if (demo_count_mapped(windows, "window", c->cage->id) < MAX(want, 1))
 			return false;
 	}
 	return true;

@@ -64,10 +64,15 @@ typedef struct ClSession ClSession;
 
 /*
  * The demo's configuration, as key-file text: levels low and high, cages
- * demo-low and demo-high running foot (and gtk4-demo in demo-high when it
- * is installed), upward transfers asked, downward text declassified.
+ * demo-low and demo-high running foot and the file manager below when one is
+ * installed (and gtk4-demo in demo-high when it is installed), upward
+ * transfers asked, downward text declassified.
  */
 char *cl_session_demo_config(void);
+
+/* The demo's file manager: the first of nautilus, thunar, nemo, dolphin,
+ * pcmanfm installed in /usr/bin, or NULL. */
+const char *cl_session_demo_file_manager(void);
 
 /*
  * Where each program is: $CLOISON_DBUS_DAEMON, $CLOISON_COMPOSITOR,

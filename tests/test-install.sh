@@ -29,7 +29,11 @@ for f in bin/cloison-config bin/cloison-cage libexec/cloison/cloison-cage-init \
 	bin/cloison-compositor bin/cloison-ctl bin/cloison-transferd bin/cloison-transfer \
 	bin/cloison-notifyd libexec/cloison/cloison-notify-forward \
 	share/man/man1/cloison-notifyd.1 \
-	bin/cloison-session share/man/man1/cloison-session.1 share/wayland-sessions/cloison.desktop; do
+	bin/cloison-session share/man/man1/cloison-session.1 share/wayland-sessions/cloison.desktop \
+	libexec/cloison/cloison-transfer-gtk share/cloison/cage-home/.config/Thunar/uca.xml \
+	share/kio/servicemenus/cloison-transfer.desktop \
+	share/nemo/actions/cloison-transfer-copy.nemo_action \
+	share/nemo/actions/cloison-transfer-move.nemo_action; do
 	if [ -f "$root/$f" ]; then ok "installs $f"; else not_ok "installs $f" "missing: $root/$f"; fi
 done
 

@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * cloison-transfer FILE… [--to CAGE] [--move] [--wait]
+ * cloison-transfer FILE… [--to CAGE] [--move] [--wait] [--gui|--no-gui]
  *
  * Runs inside a cage: asks the broker, over /run/cloison/transfer, to send
  * documents to another cage.  Without --wait it prints one id per file and
  * exits once the broker has accepted every request; with --wait it also
  * shows the progress of large files and the outcome of each.
+ *
+ * The graphical mode is another program, cloison-transfer-gtk (libexec),
+ * exec'd with the same arguments under --gui, or when nobody would read the
+ * text: $WAYLAND_DISPLAY set, no terminal on stdin, stdout or stderr, and
+ * stdout neither a pipe nor a file (a file manager's action, not a script).
+ * --no-gui forces the text mode.  $CLOISON_TRANSFER_GTK names another
+ * program (the build tree's, for tests): the cage's own environment, which
+ * chooses what the cage itself runs.
  *
  * Exit status: 0 sent (delivered, with --wait), 1 at least one was denied,
  * 2 an error (usage, broker unreachable, a request refused, a transfer
@@ -20,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
@@ -58,6 +67,8 @@ static void usage(FILE *out)
 	               "  --move      remove the file here once it has landed\n"
 	               "  --wait      wait for the outcome and show the progress\n"
 	               "  --targets   list the cages this cage may send to\n"
+	               "  --gui       show a window (progress, outcome, choice of target)\n"
+	               "  --no-gui    text only, even without a terminal\n"
 	               "\n"
 	               "Exit status: 0 sent (delivered with --wait), 1 denied, 2 error.\n"));
 }
@@ -168,6 +179,39 @@ static int list_targets(sd_bus *bus)
 
 /* FILE as an in-cage absolute path: relative names are taken from the
  * current directory (the broker checks it lies in the home). */
+/* Well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF). */
+static bool utf8_valid(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		unsigned c = *s, n, min;
+		unsigned long cp;
+
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0)
+			n = 1, min = 0x80, cp = c & 0x1f;
+		else if ((c & 0xf0) == 0xe0)
+			n = 2, min = 0x800, cp = c & 0x0f;
+		else if ((c & 0xf8) == 0xf0)
+			n = 3, min = 0x10000, cp = c & 0x07;
+		else
+			return false;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		s += n + 1;
+	}
+	return true;
+}
+
 static char *absolute(const char *file)
 {
 	char cwd[4096];
@@ -178,6 +222,72 @@ static char *absolute(const char *file)
 	if (asprintf(&out, "%s/%s", cwd, file) < 0)
 		return NULL;
 	return out;
+}
+
+/* Nobody reads the text: no terminal, and stdout goes nowhere a script reads. */
+static bool nobody_reads(void)
+{
+	struct stat st;
+	const char *display = getenv("WAYLAND_DISPLAY");
+
+	if (!display || !*display || isatty(0) || isatty(1) || isatty(2))
+		return false;
+	if (fstat(1, &st) < 0)
+		return true; /* closed */
+	return !S_ISFIFO(st.st_mode) && !S_ISREG(st.st_mode);
+}
+
+/*
+ * --gui, or no --no-gui and nobody_reads(): exec the graphical mode with the
+ * same arguments (without --gui/--no-gui).  Returns only to run the text
+ * mode: without --gui when the program cannot be exec'd, or with --targets
+ * and --help, which are text.
+ */
+static int maybe_exec_gui(int argc, char **argv)
+{
+	bool gui = false, no_gui = false, text_only = false;
+	const char *program = getenv("CLOISON_TRANSFER_GTK");
+	char **args;
+	int n = 0, r;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--gui") == 0)
+			gui = true;
+		else if (strcmp(argv[i], "--no-gui") == 0)
+			no_gui = true;
+		else if (strcmp(argv[i], "--targets") == 0 || strcmp(argv[i], "--help") == 0 ||
+		         strcmp(argv[i], "-h") == 0)
+			text_only = true;
+		else if (strcmp(argv[i], "--to") == 0)
+			i++;
+	}
+	if (text_only || no_gui || (!gui && !nobody_reads()))
+		return 0;
+	if (!program || !*program)
+		program = CLOISON_LIBEXECDIR "/cloison-transfer-gtk";
+	args = calloc((size_t)argc + 1, sizeof(char *));
+	if (!args)
+		return -ENOMEM;
+	args[n++] = (char *)program;
+	for (int i = 1, options = 1; i < argc; i++) {
+		if (options && strcmp(argv[i], "--") == 0)
+			options = 0;
+		else if (options && strcmp(argv[i], "--to") == 0 && i + 1 < argc) {
+			args[n++] = argv[i++];
+		} else if (options &&
+		           (strcmp(argv[i], "--gui") == 0 || strcmp(argv[i], "--no-gui") == 0))
+			continue;
+		args[n++] = argv[i];
+	}
+	execv(program, args);
+	r = -errno;
+	free(args);
+	if (gui) {
+		fprintf(stderr, _("cloison-transfer: cannot start the graphical mode %s: %s\n"),
+		        program, strerror(-r));
+		return r;
+	}
+	return 0; /* no graphical mode installed: text it is */
 }
 
 int main(int argc, char **argv)
@@ -196,6 +306,8 @@ int main(int argc, char **argv)
 	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
 	textdomain(GETTEXT_PACKAGE);
 
+	if (maybe_exec_gui(argc, argv) < 0)
+		return EXIT_ERROR;
 	st.items = calloc(argc > 1 ? (size_t)argc : 1, sizeof(Item));
 	if (!st.items)
 		return EXIT_ERROR;
@@ -216,6 +328,9 @@ int main(int argc, char **argv)
 			move = true;
 		} else if (!options_done && strcmp(a, "--wait") == 0) {
 			wait = true;
+		} else if (!options_done &&
+		           (strcmp(a, "--gui") == 0 || strcmp(a, "--no-gui") == 0)) {
+			/* Decided by maybe_exec_gui(). */
 		} else if (!options_done && strcmp(a, "--targets") == 0) {
 			targets = true;
 		} else if (!options_done && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
@@ -274,6 +389,16 @@ int main(int argc, char **argv)
 		const char *id;
 		char *path = absolute(st.items[i].file);
 
+		if (path && !utf8_valid(path)) {
+			/* D-Bus strings are UTF-8: say why rather than "Invalid argument". */
+			fprintf(stderr, "cloison-transfer: ");
+			print_clean(stderr, st.items[i].file);
+			fprintf(stderr, _(": the file name is not valid UTF-8, which the transfer "
+			                  "broker cannot receive: rename it first\n"));
+			st.items[i].status = EXIT_ERROR;
+			free(path);
+			continue;
+		}
 		r = path ? sd_bus_call_method(bus, NULL, CAGE_TRANSFER_PATH, CAGE_TRANSFER_IFACE,
 		                              "Send", &err, &reply, "ssb", path, target, move)
 		         : -ENOMEM;

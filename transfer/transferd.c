@@ -72,7 +72,8 @@ typedef struct {
 typedef struct {
 	Cage *cage;
 	sd_bus *bus;
-	bool dead; /* closed by us: freed by the reaper */
+	sd_event_source *drain; /* until the first messages are handled (handle_drain) */
+	bool dead;              /* closed: freed by the reaper */
 } Connection;
 
 struct Cage {
@@ -1254,6 +1255,7 @@ static void connection_free(Connection *c)
 {
 	if (!c)
 		return;
+	sd_event_source_disable_unref(c->drain);
 	sd_bus_detach_event(c->bus);
 	sd_bus_close_unref(c->bus);
 	g_free(c);
@@ -1263,10 +1265,33 @@ static int handle_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *
 {
 	Connection *c = userdata;
 
-	/* sd_bus_process() holds a reference on the bus while we run. */
-	cl_debug("cage %s: a client left (%u connections)", c->cage->config->id,
-	         c->cage->connections->len - 1);
-	g_ptr_array_remove_fast(c->cage->connections, c);
+	/* Freed by the reaper, not here: handle_drain() may be the caller. */
+	cl_debug("cage %s: a client left", c->cage->config->id);
+	connection_kill(c);
+	return 0;
+}
+
+/*
+ * A client may send its first calls in the same write as the end of the
+ * authentication ("BEGIN"): sd-bus reads them with it into its buffer, and
+ * nothing more comes on the socket to wake it up (GDBus clients do this under
+ * load: their first call went unanswered until the next one).  This post
+ * source, run after every dispatch until the connection is up and its
+ * buffer handled, processes what was read.  Bounded per run; freeing is the
+ * reaper's, so c stays valid here.
+ */
+static int handle_drain(sd_event_source *s, void *userdata)
+{
+	Connection *c = userdata;
+	int r = 0;
+
+	for (int i = 0; i < 64 && !c->dead; i++) {
+		r = sd_bus_process(c->bus, NULL);
+		if (r <= 0)
+			break;
+	}
+	if (c->dead || (r == 0 && sd_bus_is_ready(c->bus) > 0))
+		sd_event_source_set_enabled(s, SD_EVENT_OFF);
 	return 0;
 }
 
@@ -1328,6 +1353,8 @@ static int handle_accept(sd_event_source *s, int fd, uint32_t revents, void *use
 		r = sd_bus_start(c->bus);
 	if (r >= 0)
 		r = sd_bus_attach_event(c->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+	if (r >= 0)
+		r = sd_event_add_post(d->event, &c->drain, handle_drain, c);
 	if (r < 0) {
 		cl_log_errno(LOG_DEBUG, r, "cage %s: cannot set up a connection", cage->config->id);
 		connection_free(c);

@@ -14,6 +14,7 @@
 
 #define NAME_MAX_SHOWN 255 /* bytes of a name shown, before escaping */
 #define MAX_ORPHANS    64  /* Finished kept until the Send reply that names them */
+#define SCROLL_AFTER   4   /* rows shown whole; more scroll */
 
 typedef enum {
 	ROW_SENDING, /* Send not answered yet */
@@ -45,6 +46,7 @@ struct _ClTransferWindow {
 	GCancellable *cancellable; /* the pending Send calls; cancelled on dispose */
 
 	GtkWidget *summary;
+	GtkWidget *scrolled;
 	GtkWidget *rows_box;
 	GPtrArray *rows;     /* of Row */
 	GHashTable *by_id;   /* id → Row (not owned) */
@@ -232,6 +234,34 @@ static void check_done(ClTransferWindow *w)
 	g_object_unref(w);
 }
 
+/*
+ * The outcome line: two lines whatever the text (wrapped, then ellipsized,
+ * the whole text as tooltip), so the window never has to grow once mapped
+ * (compositors keep a mapped window's size).
+ */
+static GtkWidget *status_label(void)
+{
+	GtkWidget *label = plain_label("-\n-");
+	int two_lines = 0;
+
+	gtk_label_set_wrap(GTK_LABEL(label), TRUE);
+	gtk_label_set_wrap_mode(GTK_LABEL(label), PANGO_WRAP_WORD_CHAR);
+	gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
+	gtk_label_set_lines(GTK_LABEL(label), 2);
+	gtk_label_set_width_chars(GTK_LABEL(label), 48);
+	gtk_label_set_max_width_chars(GTK_LABEL(label), 60);
+	gtk_label_set_yalign(GTK_LABEL(label), 0);
+	gtk_widget_measure(label, GTK_ORIENTATION_VERTICAL, -1, NULL, &two_lines, NULL, NULL);
+	gtk_widget_set_size_request(label, -1, two_lines);
+	return label;
+}
+
+static void set_status(Row *row, const char *text)
+{
+	gtk_label_set_text(GTK_LABEL(row->status), text);
+	gtk_widget_set_tooltip_text(row->status, text);
+}
+
 static void row_finish(Row *row, const char *outcome, const char *detail)
 {
 	ClTransferWindow *w = row->window;
@@ -252,12 +282,14 @@ static void row_finish(Row *row, const char *outcome, const char *detail)
 		w->denied++;
 		css = "warning";
 		text = *detail ? g_strdup_printf(_("Denied: %s"), detail) : g_strdup(_("Denied"));
+		gtk_widget_set_opacity(row->progress, 0); /* same layout: no resize */
 	} else {
 		w->failed++;
 		css = "error";
 		text = *detail ? g_strdup_printf(_("Failed: %s"), detail) : g_strdup(_("Failed"));
+		gtk_widget_set_opacity(row->progress, 0); /* same layout: no resize */
 	}
-	gtk_label_set_text(GTK_LABEL(row->status), text);
+	set_status(row, text);
 	gtk_widget_add_css_class(row->status, css);
 	check_done(w);
 }
@@ -281,7 +313,7 @@ static void handle_progress(ClTransferClient *client, const char *id, guint64 do
 	total_text = g_format_size(total);
 	/* TRANSLATORS: bytes copied so far, of the total. */
 	text = g_strdup_printf(_("Copying: %s of %s"), done_text, total_text);
-	gtk_label_set_text(GTK_LABEL(row->status), text);
+	set_status(row, text);
 }
 
 static void handle_finished(ClTransferClient *client, const char *id, const char *outcome,
@@ -317,7 +349,10 @@ static void sent(GObject *source, GAsyncResult *result, gpointer user_data)
 	if (!id && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		return;
 	if (!id) {
-		row_finish(row, "failed", error->message);
+		/* The broker's refusal may quote the cage's path: shown escaped too. */
+		g_autofree char *why = display_name(error->message, CL_TRANSFER_CLIENT_MAX_TEXT);
+
+		row_finish(row, "failed", why);
 		return;
 	}
 	row->id = g_steal_pointer(&id);
@@ -333,8 +368,7 @@ static void sent(GObject *source, GAsyncResult *result, gpointer user_data)
 	}
 	if (row->state == ROW_SENDING) {
 		row->state = ROW_WAITING;
-		gtk_label_set_text(GTK_LABEL(row->status),
-		                   _("Waiting for your decision on the trusted dialog…"));
+		set_status(row, _("Waiting for your decision on the trusted dialog…"));
 	}
 }
 
@@ -366,13 +400,16 @@ static void add_row(ClTransferWindow *w, const char *path, const ClTransferTarge
 
 	row->progress = gtk_progress_bar_new();
 	gtk_box_append(GTK_BOX(box), row->progress);
-	row->status = plain_label(_("Sending to the transfer broker…"));
-	gtk_label_set_wrap(GTK_LABEL(row->status), TRUE);
-	gtk_label_set_wrap_mode(GTK_LABEL(row->status), PANGO_WRAP_WORD_CHAR);
-	gtk_label_set_max_width_chars(GTK_LABEL(row->status), 60);
+	row->status = status_label();
+	set_status(row, _("Sending to the transfer broker…"));
 	gtk_box_append(GTK_BOX(box), row->status);
 	if (w->rows->len > 1)
 		gtk_box_append(GTK_BOX(w->rows_box), gtk_separator_new(GTK_ORIENTATION_HORIZONTAL));
+	if (w->rows->len == SCROLL_AFTER + 1) {
+		gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(w->scrolled), GTK_POLICY_NEVER,
+		                               GTK_POLICY_AUTOMATIC);
+		gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(w->scrolled), 360);
+	}
 	gtk_box_append(GTK_BOX(w->rows_box), box);
 
 	cl_transfer_client_send_async(w->client, path, target ? target->cage : "", move,
@@ -514,10 +551,11 @@ static void cl_transfer_window_init(ClTransferWindow *w)
 	gtk_box_append(GTK_BOX(box), w->summary);
 
 	w->rows_box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
+	/* No vertical scrolling for a few rows: the window then fits wrapped
+	 * outcomes exactly; more rows scroll (add_row). */
 	gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scrolled), GTK_POLICY_NEVER,
-	                               GTK_POLICY_AUTOMATIC);
-	gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scrolled), TRUE);
-	gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scrolled), 360);
+	                               GTK_POLICY_NEVER);
+	w->scrolled = scrolled;
 	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scrolled), w->rows_box);
 	gtk_widget_set_vexpand(scrolled, TRUE);
 	gtk_box_append(GTK_BOX(box), scrolled);

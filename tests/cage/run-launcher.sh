@@ -67,8 +67,11 @@ doomed high no
 gamma low no
 lim low no
 net high yes
-unsafe low no"
-CAGE_IDS="alpha, beta, doomed, gamma, lim, net, unsafe"
+unsafe low no
+seed low no
+seedfile low no
+seeddir low no"
+CAGE_IDS="alpha, beta, doomed, gamma, lim, net, unsafe, seed, seedfile, seeddir"
 
 cleanup() {
 	release_pidns
@@ -296,6 +299,18 @@ setup() {
 		network=true
 
 		[cage unsafe]
+		level=low
+		network=false
+
+		[cage seed]
+		level=low
+		network=false
+
+		[cage seedfile]
+		level=low
+		network=false
+
+		[cage seeddir]
 		level=low
 		network=false
 	EOF
@@ -905,6 +920,68 @@ built here" ]; then
 		"exit $rc, stderr:" "$(excerpt "$T/err")"
 }
 
+# The init seeds Thunar's custom actions into a home on its first start
+# (cages/init.c seed_home()), never over the user's file, never through a
+# symlink the cage planted, and only once.
+check_seed() {
+	d1="first start: ~/.config/Thunar/uca.xml seeded (Cloison's actions), marker written"
+	d2="second start: a file the user changed stays as it is"
+	d3="a file the user removed is not seeded again"
+	d4="a symlink planted at ~/.config/Thunar/uca.xml is not followed"
+	d5="a symlink planted at ~/.config is not followed"
+	d6="a home without the marker: the user's own uca.xml is kept, the marker written"
+	if [ -n "$skip_reason" ]; then
+		for d in "$d1" "$d2" "$d3" "$d6" "$d4" "$d5"; do
+			skip_one "$d"
+		done
+		return
+	fi
+	home=$DATA/cloison/cages/seed/home
+	uca=$home/.config/Thunar/uca.xml
+	cage run seed -- true
+	if [ "$rc" = 0 ] && cmp -s "$uca" "$CLOISON_SOURCE_ROOT/file-managers/actions/uca.xml" &&
+		[ -f "$home/.config/cloison/home-seeded" ]; then
+		pass "$d1"
+	else
+		fail "$d1" "exit $rc" "$(ls -laR "$home" 2>&1 | head -n 20)" "$(excerpt "$T/err")"
+	fi
+
+	echo "<actions/>" >"$uca"
+	cage run seed -- true
+	check "$([ "$rc" = 0 ] && [ "$(cat "$uca")" = "<actions/>" ]; echo $?)" "$d2" 		"exit $rc, uca.xml: $(head -c 200 "$uca")"
+
+	rm -f "$uca"
+	cage run seed -- true
+	check "$([ "$rc" = 0 ] && [ ! -e "$uca" ]; echo $?)" "$d3" "exit $rc"
+
+	# Without the marker (a home from before), the user's own file is kept.
+	rm -f "$home/.config/cloison/home-seeded"
+	echo "<actions><!-- mine --></actions>" >"$uca"
+	cage run seed -- true
+	check "$([ "$rc" = 0 ] && [ "$(cat "$uca")" = "<actions><!-- mine --></actions>" ] &&
+		[ -f "$home/.config/cloison/home-seeded" ]; echo $?)" "$d6" "exit $rc"
+
+	# What the cage itself could plant: owned by the cage's account, as what
+	# the first start created.  A dangling symlink: following it would
+	# create the victim.
+	owner=$(stat -c %u:%g "$DATA/cloison/cages/seed/home/.config")
+	home=$DATA/cloison/cages/seedfile/home
+	mkdir -p "$home/.config/Thunar"
+	ln -s /home/user/victim "$home/.config/Thunar/uca.xml"
+	chown -hR "$owner" "$home"
+	cage run seedfile -- true
+	check "$([ "$rc" = 0 ] && [ -L "$home/.config/Thunar/uca.xml" ] &&
+		[ ! -e "$home/victim" ]; echo $?)" "$d4" "exit $rc" "$(ls -la "$home" 2>&1)"
+
+	home=$DATA/cloison/cages/seeddir/home
+	mkdir -p "$home/elsewhere"
+	ln -s /home/user/elsewhere "$home/.config"
+	chown -hR "$owner" "$home"
+	cage run seeddir -- true
+	check "$([ "$rc" = 0 ] && [ -z "$(ls -A "$home/elsewhere")" ]; echo $?)" "$d5" \
+		"exit $rc" "$(ls -laR "$home/elsewhere" 2>&1)"
+}
+
 run_all() {
 	check_nautilus_extensions
 	check_list
@@ -918,6 +995,7 @@ run_all() {
 	check_scope
 	check_host_refusals
 	check_unsafe_home
+	check_seed
 }
 
 if ! check_prerequisites; then

@@ -30,6 +30,13 @@ static void test_demo_config(void)
 	g_assert_cmpstr(low->level->id, ==, "low");
 	g_assert_cmpstr(high->level->id, ==, "high");
 	g_assert_cmpstr(low->applications[0], ==, "foot");
+	/* A file manager in each cage when one is installed (issue 9). */
+	if (cl_session_demo_file_manager()) {
+		g_assert_cmpstr(low->applications[1], ==, cl_session_demo_file_manager());
+		g_assert_cmpstr(high->applications[1], ==, cl_session_demo_file_manager());
+	} else {
+		g_assert_null(low->applications[1]);
+	}
 	g_assert_false(low->network || high->network);
 	up = cl_config_get_rule(config, low->level, high->level);
 	down = cl_config_get_rule(config, high->level, low->level);
