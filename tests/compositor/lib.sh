@@ -1,7 +1,7 @@
 # shellcheck shell=sh disable=SC2034
 # Shared by the TAP suites of tests/compositor/ (and tests/bar/run-bar-gtk.sh)
 # that drive a headless cloison-compositor (sourced, POSIX sh).  Sources
-# tests/cage/lib.sh for diag and stop_pids.
+# tests/cage/lib.sh for diag, stop_pids and need_executables.
 #
 # The caller sets: n, failed, skip_reason, MSG, MUST_RUN (TAP state);
 # COMP, CONF, WIDTH, HEIGHT, TIMEOUT (start_compositor); CTL, CTLSOCK, T,
@@ -34,7 +34,7 @@
 #                    COMP_PID empty; RUN, CONF, CTLSOCK /nonexistent.
 # stop_all [PID...]  SIGTERM to every pid of PIDS, then stop_pid them and
 #                    the PIDs given; remove $T.
-# need_executables USAGE FILE...
+# need_executables USAGE FILE... (tests/cage/lib.sh)
 #                    skip_reason and 1 unless every FILE is executable.
 # need_commands COMMAND...
 #                    skip_reason and 1 unless every COMMAND is installed.
@@ -229,21 +229,6 @@ stop_all() {
 	if [ -n "$T" ] && [ -d "$T" ]; then
 		rm -rf "$T"
 	fi
-}
-
-need_executables() {
-	usage=$1
-	shift
-	for f in "$@"; do
-		if [ -z "$f" ]; then
-			skip_reason="usage: $usage"
-			return 1
-		fi
-		if [ ! -x "$f" ]; then
-			skip_reason="$f is not built"
-			return 1
-		fi
-	done
 }
 
 need_commands() {
