@@ -352,12 +352,6 @@ static void who(struct app *app, struct wl_surface *surface, char *out, size_t n
 
 /* ---- Seat ---- */
 
-static void kb_keymap(void *data, struct wl_keyboard *kb, uint32_t format, int32_t fd,
-                      uint32_t size)
-{
-	close(fd);
-}
-
 static void kb_enter(void *data, struct wl_keyboard *kb, uint32_t serial,
                      struct wl_surface *surface, struct wl_array *keys)
 {
@@ -385,22 +379,13 @@ static void kb_key(void *data, struct wl_keyboard *kb, uint32_t serial, uint32_t
 	    state == WL_KEYBOARD_KEY_STATE_PRESSED ? "pressed" : "released");
 }
 
-static void kb_modifiers(void *data, struct wl_keyboard *kb, uint32_t serial, uint32_t depressed,
-                         uint32_t latched, uint32_t locked, uint32_t group)
-{
-}
-
-static void kb_repeat_info(void *data, struct wl_keyboard *kb, int32_t rate, int32_t delay)
-{
-}
-
 static const struct wl_keyboard_listener keyboard_listener = {
-        .keymap = kb_keymap,
+        .keymap = cl_test_ignore_keymap,
         .enter = kb_enter,
         .leave = kb_leave,
         .key = kb_key,
-        .modifiers = kb_modifiers,
-        .repeat_info = kb_repeat_info,
+        .modifiers = cl_test_ignore_modifiers,
+        .repeat_info = cl_test_ignore_repeat_info,
 };
 
 static void ptr_enter(void *data, struct wl_pointer *pointer, uint32_t serial,
@@ -436,13 +421,8 @@ static void ptr_button(void *data, struct wl_pointer *pointer, uint32_t serial, 
 static const struct wl_pointer_listener pointer_listener = {
         .enter = ptr_enter,
         .leave = ptr_leave,
-        .motion = cl_test_ignore_pointer_motion,
         .button = ptr_button,
-        .axis = cl_test_ignore_pointer_axis,
-        .frame = cl_test_ignore_pointer_frame,
-        .axis_source = cl_test_ignore_pointer_axis_source,
-        .axis_stop = cl_test_ignore_pointer_axis_stop,
-        .axis_discrete = cl_test_ignore_pointer_axis_discrete,
+        CL_TEST_POINTER_IGNORED,
 };
 
 static void seat_capabilities(void *data, struct wl_seat *seat, uint32_t caps)
@@ -511,14 +491,10 @@ static void registry_global(void *data, struct wl_registry *registry, uint32_t n
 {
 	struct app *app = data;
 
-	if (strcmp(iface, wl_compositor_interface.name) == 0) {
-		app->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
-	} else if (strcmp(iface, wl_shm_interface.name) == 0) {
-		app->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	} else if (strcmp(iface, xdg_wm_base_interface.name) == 0) {
-		app->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(app->wm_base, &cl_test_wm_base_listener, app);
-	} else if (strcmp(iface, wl_seat_interface.name) == 0 && !app->seat) {
+	if (cl_test_bind_core(registry, name, iface, version, &app->compositor, &app->shm,
+	                      &app->wm_base))
+		return;
+	if (strcmp(iface, wl_seat_interface.name) == 0 && !app->seat) {
 		app->seat = wl_registry_bind(registry, name, &wl_seat_interface, 5);
 		wl_seat_add_listener(app->seat, &seat_listener, app);
 	} else if (strcmp(iface, zcloison_shell_v1_interface.name) == 0) {

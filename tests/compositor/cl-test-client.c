@@ -176,6 +176,25 @@ static void handle_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial
 
 const struct xdg_wm_base_listener cl_test_wm_base_listener = {.ping = handle_ping};
 
+bool cl_test_bind_core(struct wl_registry *registry, uint32_t name, const char *interface,
+                       uint32_t version, struct wl_compositor **compositor, struct wl_shm **shm,
+                       struct xdg_wm_base **wm_base)
+{
+	if (strcmp(interface, wl_compositor_interface.name) == 0 && !*compositor) {
+		/* Version 4: wl_surface.attach still takes an offset. */
+		*compositor = wl_registry_bind(registry, name, &wl_compositor_interface,
+		                               cl_test_min_u32(version, 4));
+	} else if (strcmp(interface, wl_shm_interface.name) == 0 && !*shm) {
+		*shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
+	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0 && !*wm_base) {
+		*wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
+		xdg_wm_base_add_listener(*wm_base, &cl_test_wm_base_listener, NULL);
+	} else {
+		return false;
+	}
+	return true;
+}
+
 void cl_test_ignore_pointer_motion(void *data, struct wl_pointer *pointer, uint32_t time,
                                    wl_fixed_t sx, wl_fixed_t sy)
 {
@@ -201,6 +220,21 @@ void cl_test_ignore_pointer_axis_stop(void *data, struct wl_pointer *pointer, ui
 
 void cl_test_ignore_pointer_axis_discrete(void *data, struct wl_pointer *pointer, uint32_t axis,
                                           int32_t discrete)
+{
+}
+
+void cl_test_ignore_keymap(void *data, struct wl_keyboard *kb, uint32_t format, int32_t fd,
+                           uint32_t size)
+{
+	close(fd);
+}
+
+void cl_test_ignore_modifiers(void *data, struct wl_keyboard *kb, uint32_t serial,
+                              uint32_t depressed, uint32_t latched, uint32_t locked, uint32_t group)
+{
+}
+
+void cl_test_ignore_repeat_info(void *data, struct wl_keyboard *kb, int32_t rate, int32_t delay)
 {
 }
 

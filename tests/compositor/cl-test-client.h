@@ -55,10 +55,28 @@ bool cl_test_flush(struct wl_display *display);
  */
 int cl_test_dispatch_poll(struct wl_display *display, struct pollfd *fds, nfds_t n);
 
+/*
+ * A registry global: bind it into *compositor (version 4 at most), *shm or
+ * *wm_base (with cl_test_wm_base_listener) when it is one of those and that
+ * one is not bound yet.  true if it was taken.
+ */
+bool cl_test_bind_core(struct wl_registry *registry, uint32_t name, const char *interface,
+                       uint32_t version, struct wl_compositor **compositor, struct wl_shm **shm,
+                       struct xdg_wm_base **wm_base);
+
 /* xdg_wm_base: answers ping. */
 extern const struct xdg_wm_base_listener cl_test_wm_base_listener;
 
-/* Listeners' entries that ignore their event. */
+/*
+ * Listeners' entries that ignore their event; CL_TEST_POINTER_IGNORED: all
+ * of a wl_pointer_listener but enter, leave and button.
+ */
+#define CL_TEST_POINTER_IGNORED                                                                   \
+	.motion = cl_test_ignore_pointer_motion, .axis = cl_test_ignore_pointer_axis,             \
+	.frame = cl_test_ignore_pointer_frame, .axis_source = cl_test_ignore_pointer_axis_source, \
+	.axis_stop = cl_test_ignore_pointer_axis_stop,                                            \
+	.axis_discrete = cl_test_ignore_pointer_axis_discrete
+
 void cl_test_ignore_pointer_motion(void *data, struct wl_pointer *pointer, uint32_t time,
                                    wl_fixed_t sx, wl_fixed_t sy);
 void cl_test_ignore_pointer_axis(void *data, struct wl_pointer *pointer, uint32_t time,
@@ -69,5 +87,12 @@ void cl_test_ignore_pointer_axis_stop(void *data, struct wl_pointer *pointer, ui
                                       uint32_t axis);
 void cl_test_ignore_pointer_axis_discrete(void *data, struct wl_pointer *pointer, uint32_t axis,
                                           int32_t discrete);
+/* Closes the keymap's fd. */
+void cl_test_ignore_keymap(void *data, struct wl_keyboard *kb, uint32_t format, int32_t fd,
+                           uint32_t size);
+void cl_test_ignore_modifiers(void *data, struct wl_keyboard *kb, uint32_t serial,
+                              uint32_t depressed, uint32_t latched, uint32_t locked,
+                              uint32_t group);
+void cl_test_ignore_repeat_info(void *data, struct wl_keyboard *kb, int32_t rate, int32_t delay);
 void cl_test_ignore_seat_name(void *data, struct wl_seat *seat, const char *name);
 void cl_test_ignore_global_remove(void *data, struct wl_registry *registry, uint32_t name);

@@ -452,13 +452,8 @@ static void handle_pointer_button(void *data, struct wl_pointer *pointer, uint32
 static const struct wl_pointer_listener pointer_listener = {
         .enter = handle_pointer_enter,
         .leave = handle_pointer_leave,
-        .motion = cl_test_ignore_pointer_motion,
         .button = handle_pointer_button,
-        .axis = cl_test_ignore_pointer_axis,
-        .frame = cl_test_ignore_pointer_frame,
-        .axis_source = cl_test_ignore_pointer_axis_source,
-        .axis_stop = cl_test_ignore_pointer_axis_stop,
-        .axis_discrete = cl_test_ignore_pointer_axis_discrete,
+        CL_TEST_POINTER_IGNORED,
 };
 
 static void handle_seat_capabilities(void *data, struct wl_seat *seat, uint32_t caps)
@@ -483,16 +478,10 @@ static void handle_global(void *data, struct wl_registry *registry, uint32_t nam
 {
 	struct app *app = data;
 
-	if (strcmp(interface, wl_compositor_interface.name) == 0 && !app->compositor) {
-		/* Version 4: wl_surface.attach still takes an offset. */
-		app->compositor = wl_registry_bind(registry, name, &wl_compositor_interface,
-		                                   cl_test_min_u32(version, 4));
-	} else if (strcmp(interface, wl_shm_interface.name) == 0 && !app->shm) {
-		app->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0 && !app->wm_base) {
-		app->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(app->wm_base, &cl_test_wm_base_listener, app);
-	} else if (strcmp(interface, wl_seat_interface.name) == 0 && !app->seat) {
+	if (cl_test_bind_core(registry, name, interface, version, &app->compositor, &app->shm,
+	                      &app->wm_base))
+		return;
+	if (strcmp(interface, wl_seat_interface.name) == 0 && !app->seat) {
 		app->seat = wl_registry_bind(registry, name, &wl_seat_interface,
 		                             cl_test_min_u32(version, 5));
 		wl_seat_add_listener(app->seat, &seat_listener, app);

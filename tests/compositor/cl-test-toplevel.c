@@ -506,14 +506,6 @@ static void toplevel_create(struct app *app, struct toplevel *t, int index)
 	app->open++;
 }
 
-/* ---- keyboard ---------------------------------------------------------------- */
-
-static void handle_keymap(void *data, struct wl_keyboard *kb, uint32_t format, int32_t fd,
-                          uint32_t size)
-{
-	close(fd);
-}
-
 /* ---- clipboard ------------------------------------------------------------------- */
 
 #define TEXT_MIME "text/plain;charset=utf-8"
@@ -817,22 +809,13 @@ static void handle_key(void *data, struct wl_keyboard *kb, uint32_t serial, uint
 	printf("key %u %s\n", key, state == WL_KEYBOARD_KEY_STATE_PRESSED ? "pressed" : "released");
 }
 
-static void handle_modifiers(void *data, struct wl_keyboard *kb, uint32_t serial,
-                             uint32_t depressed, uint32_t latched, uint32_t locked, uint32_t group)
-{
-}
-
-static void handle_repeat_info(void *data, struct wl_keyboard *kb, int32_t rate, int32_t delay)
-{
-}
-
 static const struct wl_keyboard_listener keyboard_listener = {
-        .keymap = handle_keymap,
+        .keymap = cl_test_ignore_keymap,
         .enter = handle_enter,
         .leave = handle_leave,
         .key = handle_key,
-        .modifiers = handle_modifiers,
-        .repeat_info = handle_repeat_info,
+        .modifiers = cl_test_ignore_modifiers,
+        .repeat_info = cl_test_ignore_repeat_info,
 };
 
 static void handle_pointer_enter(void *data, struct wl_pointer *pointer, uint32_t serial,
@@ -868,13 +851,8 @@ static void handle_pointer_button(void *data, struct wl_pointer *pointer, uint32
 static const struct wl_pointer_listener pointer_listener = {
         .enter = handle_pointer_enter,
         .leave = handle_pointer_leave,
-        .motion = cl_test_ignore_pointer_motion,
         .button = handle_pointer_button,
-        .axis = cl_test_ignore_pointer_axis,
-        .frame = cl_test_ignore_pointer_frame,
-        .axis_source = cl_test_ignore_pointer_axis_source,
-        .axis_stop = cl_test_ignore_pointer_axis_stop,
-        .axis_discrete = cl_test_ignore_pointer_axis_discrete,
+        CL_TEST_POINTER_IGNORED,
 };
 
 static void handle_seat_capabilities(void *data, struct wl_seat *seat, uint32_t caps)
@@ -911,16 +889,11 @@ static void handle_global(void *data, struct wl_registry *registry, uint32_t nam
 {
 	struct app *app = data;
 
-	if (strcmp(interface, wl_compositor_interface.name) == 0 && !app->compositor) {
-		app->compositor = wl_registry_bind(registry, name, &wl_compositor_interface,
-		                                   cl_test_min_u32(version, 4));
-	} else if (strcmp(interface, wl_shm_interface.name) == 0 && !app->shm) {
-		app->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0 && !app->wm_base) {
-		app->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(app->wm_base, &cl_test_wm_base_listener, app);
-	} else if (strcmp(interface, zxdg_decoration_manager_v1_interface.name) == 0 &&
-	           !app->decoration_manager && app->want_csd) {
+	if (cl_test_bind_core(registry, name, interface, version, &app->compositor, &app->shm,
+	                      &app->wm_base))
+		return;
+	if (strcmp(interface, zxdg_decoration_manager_v1_interface.name) == 0 &&
+	    !app->decoration_manager && app->want_csd) {
 		app->decoration_manager =
 		        wl_registry_bind(registry, name, &zxdg_decoration_manager_v1_interface, 1);
 	} else if (strcmp(interface, zwp_primary_selection_device_manager_v1_interface.name) == 0 &&
