@@ -261,7 +261,7 @@ keep_shot() {
 	note=$3
 	shift 3
 	mkdir -p "$SHOTS" 2>/dev/null || return 0
-	base=$SHOTS/$SHOT_PREFIX-$((n + 1))-$name
+	base=$SHOTS/${SHOT_PREFIX:-compositor}-$((n + 1))-$name
 	cp "$png" "$base.png" 2>/dev/null
 	[ $# = 0 ] || "$PNGPIX" "$png" --mark "$base-marked.png" "$@" 2>/dev/null
 	{

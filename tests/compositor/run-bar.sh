@@ -178,6 +178,27 @@ dialog_expected() {
 	echo "$(((WIDTH - ow) / 2 + CORE_BORDER)) $((BAR + (HEIGHT - BAR - oh) / 2 + CORE_TITLE)) $1 $2"
 }
 
+# start_focused NAME CAGE TITLE WHAT ARGS...: a cl-test-toplevel window
+# titled TITLE through CAGE, mapped, then focused through cloison-ctl; else
+# 1 with MSG ("WHAT never mapped" or "cannot focus it").
+start_focused() {
+	sf_name=$1
+	sf_cage=$2
+	sf_title=$3
+	sf_what=$4
+	shift 4
+	start_client "$sf_name" "$sf_cage" --title "$sf_title" "$@"
+	wait_until 100 is_mapped "title:$sf_title" || {
+		MSG="$sf_what never mapped"
+		return 1
+	}
+	id=$(wfield "title:$sf_title" id)
+	ctl focus "$id" >/dev/null 2>&1 && wait_until 30 is_focused "title:$sf_title" || {
+		MSG="cannot focus it"
+		return 1
+	}
+}
+
 # --- checks: the bar --------------------------------------------------------------
 
 c_bar_env() {
@@ -345,16 +366,7 @@ c_click_behind() {
 }
 
 c_fullscreen_behind() {
-	start_client F beta --title Full --colour "$HIGH" --fullscreen
-	wait_until 100 is_mapped title:Full || {
-		MSG="the fullscreen window never mapped"
-		return 1
-	}
-	id=$(wfield title:Full id)
-	ctl focus "$id" >/dev/null 2>&1 && wait_until 30 is_focused title:Full || {
-		MSG="cannot focus it"
-		return 1
-	}
+	start_focused F beta Full "the fullscreen window" --colour "$HIGH" --fullscreen || return 1
 	# shellcheck disable=SC2046
 	set -- $(q geometry role:dialog)
 	stable_shot full || return 1
@@ -379,17 +391,8 @@ c_click_dialog() {
 # A cage's 64x64 cursor image: shown over its own window, withheld while it
 # would reach over the dialog.
 c_cursor_over_dialog() {
-	start_client K alpha --title Cursor --colour 808080 --size 600x500 \
-		--cursor 64,64,0,0 --cursor-colour ff00ff
-	wait_until 100 is_mapped title:Cursor || {
-		MSG="the window never mapped"
-		return 1
-	}
-	id=$(wfield title:Cursor id)
-	ctl focus "$id" >/dev/null 2>&1 && wait_until 30 is_focused title:Cursor || {
-		MSG="cannot focus it"
-		return 1
-	}
+	start_focused K alpha Cursor "the window" --colour 808080 --size 600x500 \
+		--cursor 64,64,0,0 --cursor-colour ff00ff || return 1
 	# shellcheck disable=SC2046
 	set -- $(q geometry role:dialog) $(q geometry title:Cursor)
 	# Away from the dialog first: the cursor image is there.
@@ -455,17 +458,8 @@ c_notification_pixels() {
 
 # A focused fullscreen cage window with a popup over the top-right corner.
 c_notification_above_cage() {
-	start_client N beta --title Cover --colour "$HIGH" --fullscreen \
-		--popup "500,300,$((WIDTH - 520)),0" --popup-colour 00ffff
-	wait_until 100 is_mapped title:Cover || {
-		MSG="the covering window never mapped"
-		return 1
-	}
-	id=$(wfield title:Cover id)
-	ctl focus "$id" >/dev/null 2>&1 && wait_until 30 is_focused title:Cover || {
-		MSG="cannot focus it"
-		return 1
-	}
+	start_focused N beta Cover "the covering window" --colour "$HIGH" --fullscreen \
+		--popup "500,300,$((WIDTH - 520)),0" --popup-colour 00ffff || return 1
 	wait_until 50 grep -q '^popup-mapped' "$T/N.out"
 	sleep 0.3
 	# shellcheck disable=SC2046
@@ -616,16 +610,7 @@ c_click_bar() {
 # other; closing that one gives the focus back to C.
 c_dialog_focus_return() {
 	wait_until 30 nothing_focused || wait_until 30 is_focused role:dialog
-	start_client C alpha --title Worker --colour 808080 --size 300x200
-	wait_until 100 is_mapped title:Worker || {
-		MSG="the window never mapped"
-		return 1
-	}
-	id=$(wfield title:Worker id)
-	ctl focus "$id" >/dev/null 2>&1 && wait_until 30 is_focused title:Worker || {
-		MSG="cannot focus it"
-		return 1
-	}
+	start_focused C alpha Worker "the window" --colour 808080 --size 300x200 || return 1
 	bar_cmd "dialog 200 100 00ffff"
 	wait_until 100 is_focused "title:dialog 2" || {
 		MSG="dialog 2 did not take the focus: $(q summary-roles)"

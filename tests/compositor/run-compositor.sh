@@ -578,18 +578,28 @@ c_clip_low_to_high() {
 	[ -n "$got" ] && ! grep -q "$SECRET_LOW" "$T/G2.out"
 }
 
-c_clip_high_to_low() {
-	start_client SH beta --title sel-src-high --colour 603030 --size 160x100 \
-		--set-selection "$SECRET_HIGH"
-	if ! wait_mapped title:sel-src-high || ! focus title:sel-src-high ||
-		! wait_until 30 file_has "$T/SH.out" '^selection-set'; then
-		MSG="the beta client could not set the clipboard"
+# sel_from_high KIND SRC GET_LOW GET_HIGH TITLE SECRET COLOUR [--primary]: a
+# source SRC in beta (TITLE-src-high) sets the KIND to SECRET; then the
+# readers of sel_same_level are focused in turn, what they read last in got1
+# (alpha) and got2 (beta).
+sel_from_high() {
+	kind=$1 src=$2 low=$3 high=$4 title=$5 secret=$6 colour=$7
+	shift 7
+	start_client "$src" beta --title "$title-src-high" --colour "$colour" --size 160x100 "$@" \
+		--set-selection "$secret"
+	if ! wait_mapped "title:$title-src-high" || ! focus "title:$title-src-high" ||
+		! wait_until 30 file_has "$T/$src.out" '^selection-set'; then
+		MSG="the beta client could not set the $kind"
 		return 1
 	fi
-	focus_and_read G1 title:sel-low
-	got1=$(last_selection "$T/G1.out")
-	focus_and_read G2 title:sel-high
-	got2=$(last_selection "$T/G2.out")
+	focus_and_read "$low" "title:$title-low"
+	got1=$(last_selection "$T/$low.out")
+	focus_and_read "$high" "title:$title-high"
+	got2=$(last_selection "$T/$high.out")
+}
+
+c_clip_high_to_low() {
+	sel_from_high clipboard SH G1 G2 sel "$SECRET_HIGH" 603030 || return 1
 	MSG="after beta offered $SECRET_HIGH: alpha reader sees ${got1:-nothing}, beta reader sees ${got2:-nothing}"
 	! grep -q "$SECRET_HIGH" "$T/G1.out" && [ "$got2" = "$SECRET_HIGH" ] &&
 		[ "$got1" = "$SECRET_LOW" ]
@@ -606,17 +616,7 @@ c_primary_same_level() {
 c_primary_across_levels() {
 	focus_and_read P2 title:psel-high
 	got=$(last_selection "$T/P2.out")
-	start_client PH beta --title psel-src-high --colour 503030 --size 160x100 --primary \
-		--set-selection "$PRIMARY_HIGH"
-	if ! wait_mapped title:psel-src-high || ! focus title:psel-src-high ||
-		! wait_until 30 file_has "$T/PH.out" '^selection-set'; then
-		MSG="the beta client could not set the primary selection"
-		return 1
-	fi
-	focus_and_read P1 title:psel-low
-	got1=$(last_selection "$T/P1.out")
-	focus_and_read P2 title:psel-high
-	got2=$(last_selection "$T/P2.out")
+	sel_from_high "primary selection" PH P1 P2 psel "$PRIMARY_HIGH" 503030 --primary || return 1
 	MSG="beta reader first saw ${got:-nothing}; after beta offered $PRIMARY_HIGH: alpha reader sees ${got1:-nothing}, beta reader sees ${got2:-nothing}"
 	! grep -q "$PRIMARY_LOW" "$T/P2.out" && ! grep -q "$PRIMARY_HIGH" "$T/P1.out" &&
 		[ "$got2" = "$PRIMARY_HIGH" ] && [ "$got1" = "$PRIMARY_LOW" ]
