@@ -3,6 +3,9 @@
 #
 # stop_pids PID...   SIGTERM each pid we started, then wait for them.
 # diag LINE...       TAP diagnostic lines.
+# need_executables USAGE FILE...
+#                    0 if every FILE is executable; else 1 with $skip_reason
+#                    ("usage: USAGE" for an empty FILE).
 # cage_prereqs BINARY...
 #                    Can real cages run here?  0 if so; else 1 with
 #                    $skip_reason saying why (binaries missing, no bwrap, no
@@ -23,10 +26,12 @@ diag() {
 	printf '%s\n' "$@" | sed 's/^/# /'
 }
 
-cage_prereqs() {
+need_executables() {
+	usage=$1
+	shift
 	for f in "$@"; do
 		if [ -z "$f" ]; then
-			skip_reason="usage: a required program was not given"
+			skip_reason="usage: $usage"
 			return 1
 		fi
 		if [ ! -x "$f" ]; then
@@ -34,6 +39,10 @@ cage_prereqs() {
 			return 1
 		fi
 	done
+}
+
+cage_prereqs() {
+	need_executables "a required program was not given" "$@" || return 1
 	if ! command -v bwrap >/dev/null 2>&1; then
 		skip_reason="bubblewrap (bwrap) is not installed (tools/install-deps)"
 		return 1

@@ -81,7 +81,7 @@
 
 #include "cloison-shell-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
-#include "cl-test-shm.h"
+#include "cl-test-client.h"
 
 #define CL_BAR_DEFAULT_W  1280
 #define CL_BAR_DEFAULT_H  28
@@ -139,18 +139,6 @@ struct app {
 	bool quit;
 };
 
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "cl-test-bar: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(2);
-}
-
 static void say(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void say(struct app *app, const char *fmt, ...)
@@ -162,21 +150,6 @@ static void say(struct app *app, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', app->out);
 	fflush(app->out);
-}
-
-static bool parse_colour(const char *s, uint32_t *colour)
-{
-	char *end;
-	unsigned long v;
-
-	if (!s || strlen(s) != 6)
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 16);
-	if (errno || *end)
-		return false;
-	*colour = 0xff000000u | (uint32_t)v;
-	return true;
 }
 
 /* ---- Buffers ---- */
@@ -194,7 +167,7 @@ static struct wl_buffer *buffer_create(struct app *app, int w, int h, uint32_t c
 	struct wl_buffer *buffer = cl_test_solid_buffer(app->shm, w, h, colour);
 
 	if (!buffer)
-		die("shm: %s", strerror(errno));
+		cl_test_die("shm: %s", strerror(errno));
 	wl_buffer_add_listener(buffer, &buffer_listener, NULL);
 	return buffer;
 }
@@ -324,10 +297,10 @@ static struct window *dialog_new(struct app *app, int w, int h, uint32_t colour,
 	struct window *win;
 
 	if (app->n_dialogs >= MAX_DIALOGS)
-		die("too many dialogs");
+		cl_test_die("too many dialogs");
 	win = calloc(1, sizeof(*win));
 	if (!win)
-		die("out of memory");
+		cl_test_die("out of memory");
 	win->ignore_size = big;
 	app->dialogs[app->n_dialogs] = win;
 	app->n_dialogs++;
@@ -340,10 +313,10 @@ static struct window *notification_new(struct app *app, int w, int h, uint32_t c
 	struct window *win;
 
 	if (app->n_notifications >= MAX_NOTIFICATIONS)
-		die("too many notification toplevels");
+		cl_test_die("too many notification toplevels");
 	win = calloc(1, sizeof(*win));
 	if (!win)
-		die("out of memory");
+		cl_test_die("out of memory");
 	win->ignore_size = big;
 	app->notifications[app->n_notifications] = win;
 	app->n_notifications++;
@@ -379,12 +352,6 @@ static void who(struct app *app, struct wl_surface *surface, char *out, size_t n
 
 /* ---- Seat ---- */
 
-static void kb_keymap(void *data, struct wl_keyboard *kb, uint32_t format, int32_t fd,
-                      uint32_t size)
-{
-	close(fd);
-}
-
 static void kb_enter(void *data, struct wl_keyboard *kb, uint32_t serial,
                      struct wl_surface *surface, struct wl_array *keys)
 {
@@ -412,22 +379,13 @@ static void kb_key(void *data, struct wl_keyboard *kb, uint32_t serial, uint32_t
 	    state == WL_KEYBOARD_KEY_STATE_PRESSED ? "pressed" : "released");
 }
 
-static void kb_modifiers(void *data, struct wl_keyboard *kb, uint32_t serial, uint32_t depressed,
-                         uint32_t latched, uint32_t locked, uint32_t group)
-{
-}
-
-static void kb_repeat_info(void *data, struct wl_keyboard *kb, int32_t rate, int32_t delay)
-{
-}
-
 static const struct wl_keyboard_listener keyboard_listener = {
-        .keymap = kb_keymap,
+        .keymap = cl_test_ignore_keymap,
         .enter = kb_enter,
         .leave = kb_leave,
         .key = kb_key,
-        .modifiers = kb_modifiers,
-        .repeat_info = kb_repeat_info,
+        .modifiers = cl_test_ignore_modifiers,
+        .repeat_info = cl_test_ignore_repeat_info,
 };
 
 static void ptr_enter(void *data, struct wl_pointer *pointer, uint32_t serial,
@@ -449,11 +407,6 @@ static void ptr_leave(void *data, struct wl_pointer *pointer, uint32_t serial,
 	app->pointer_surface = NULL;
 }
 
-static void ptr_motion(void *data, struct wl_pointer *pointer, uint32_t time, wl_fixed_t x,
-                       wl_fixed_t y)
-{
-}
-
 static void ptr_button(void *data, struct wl_pointer *pointer, uint32_t serial, uint32_t time,
                        uint32_t button, uint32_t state)
 {
@@ -465,38 +418,11 @@ static void ptr_button(void *data, struct wl_pointer *pointer, uint32_t serial, 
 	    state == WL_POINTER_BUTTON_STATE_PRESSED ? "pressed" : "released");
 }
 
-static void ptr_axis(void *data, struct wl_pointer *pointer, uint32_t time, uint32_t axis,
-                     wl_fixed_t value)
-{
-}
-
-static void ptr_frame(void *data, struct wl_pointer *pointer)
-{
-}
-
-static void ptr_axis_source(void *data, struct wl_pointer *pointer, uint32_t source)
-{
-}
-
-static void ptr_axis_stop(void *data, struct wl_pointer *pointer, uint32_t time, uint32_t axis)
-{
-}
-
-static void ptr_axis_discrete(void *data, struct wl_pointer *pointer, uint32_t axis,
-                              int32_t discrete)
-{
-}
-
 static const struct wl_pointer_listener pointer_listener = {
         .enter = ptr_enter,
         .leave = ptr_leave,
-        .motion = ptr_motion,
         .button = ptr_button,
-        .axis = ptr_axis,
-        .frame = ptr_frame,
-        .axis_source = ptr_axis_source,
-        .axis_stop = ptr_axis_stop,
-        .axis_discrete = ptr_axis_discrete,
+        CL_TEST_POINTER_IGNORED,
 };
 
 static void seat_capabilities(void *data, struct wl_seat *seat, uint32_t caps)
@@ -513,13 +439,9 @@ static void seat_capabilities(void *data, struct wl_seat *seat, uint32_t caps)
 	}
 }
 
-static void seat_name(void *data, struct wl_seat *seat, const char *name)
-{
-}
-
 static const struct wl_seat_listener seat_listener = {
         .capabilities = seat_capabilities,
-        .name = seat_name,
+        .name = cl_test_ignore_seat_name,
 };
 
 /* ---- zcloison_shell_v1 ---- */
@@ -564,45 +486,30 @@ static const struct zcloison_shell_v1_listener shell_listener = {
         .done = shell_done,
 };
 
-static void wm_base_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
-{
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {.ping = wm_base_ping};
-
 static void registry_global(void *data, struct wl_registry *registry, uint32_t name,
                             const char *iface, uint32_t version)
 {
 	struct app *app = data;
 
-	if (strcmp(iface, wl_compositor_interface.name) == 0) {
-		app->compositor = wl_registry_bind(registry, name, &wl_compositor_interface, 4);
-	} else if (strcmp(iface, wl_shm_interface.name) == 0) {
-		app->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	} else if (strcmp(iface, xdg_wm_base_interface.name) == 0) {
-		app->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(app->wm_base, &wm_base_listener, app);
-	} else if (strcmp(iface, wl_seat_interface.name) == 0 && !app->seat) {
+	if (cl_test_bind_core(registry, name, iface, version, &app->compositor, &app->shm,
+	                      &app->wm_base))
+		return;
+	if (strcmp(iface, wl_seat_interface.name) == 0 && !app->seat) {
 		app->seat = wl_registry_bind(registry, name, &wl_seat_interface, 5);
 		wl_seat_add_listener(app->seat, &seat_listener, app);
 	} else if (strcmp(iface, zcloison_shell_v1_interface.name) == 0) {
 		if (version < app->shell_version)
-			die("the compositor offers zcloison_shell_v1 version %u, not %u", version,
-			    app->shell_version);
+			cl_test_die("the compositor offers zcloison_shell_v1 version %u, not %u",
+			            version, app->shell_version);
 		app->shell = wl_registry_bind(registry, name, &zcloison_shell_v1_interface,
 		                              app->shell_version);
 		zcloison_shell_v1_add_listener(app->shell, &shell_listener, app);
 	}
 }
 
-static void registry_global_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
-}
-
 static const struct wl_registry_listener registry_listener = {
         .global = registry_global,
-        .global_remove = registry_global_remove,
+        .global_remove = cl_test_ignore_global_remove,
 };
 
 /* ---- Commands ---- */
@@ -619,7 +526,7 @@ static void bad_request(struct app *app, const char *kind)
 		struct xdg_surface *xs;
 
 		if (!app->bar.xdg_surface)
-			die("dialog-popup needs the bar toplevel");
+			cl_test_die("dialog-popup needs the bar toplevel");
 		surface = wl_compositor_create_surface(app->compositor);
 		xs = xdg_wm_base_get_xdg_surface(app->wm_base, surface);
 		xdg_positioner_set_size(pos, 50, 50);
@@ -628,11 +535,11 @@ static void bad_request(struct app *app, const char *kind)
 		zcloison_shell_v1_set_dialog(app->shell, surface);
 	} else if (strcmp(kind, "dialog-bar") == 0) {
 		if (!app->bar.surface)
-			die("dialog-bar needs the bar toplevel");
+			cl_test_die("dialog-bar needs the bar toplevel");
 		zcloison_shell_v1_set_dialog(app->shell, app->bar.surface);
 	} else if (strcmp(kind, "bar-dialog") == 0) {
 		if (app->n_dialogs < 1)
-			die("bar-dialog needs a dialog");
+			cl_test_die("bar-dialog needs a dialog");
 		zcloison_shell_v1_set_bar(app->shell, app->dialogs[0]->surface);
 	} else if (strcmp(kind, "bar-xdg-surface") == 0) {
 		surface = wl_compositor_create_surface(app->compositor);
@@ -646,7 +553,7 @@ static void bad_request(struct app *app, const char *kind)
 		struct xdg_surface *xs;
 
 		if (!app->bar.xdg_surface)
-			die("notification-popup needs the bar toplevel");
+			cl_test_die("notification-popup needs the bar toplevel");
 		surface = wl_compositor_create_surface(app->compositor);
 		xs = xdg_wm_base_get_xdg_surface(app->wm_base, surface);
 		xdg_positioner_set_size(pos, 50, 50);
@@ -655,19 +562,19 @@ static void bad_request(struct app *app, const char *kind)
 		zcloison_shell_v1_set_notification(app->shell, surface);
 	} else if (strcmp(kind, "notification-bar") == 0) {
 		if (!app->bar.surface)
-			die("notification-bar needs the bar toplevel");
+			cl_test_die("notification-bar needs the bar toplevel");
 		zcloison_shell_v1_set_notification(app->shell, app->bar.surface);
 	} else if (strcmp(kind, "notification-dialog") == 0) {
 		if (app->n_dialogs < 1)
-			die("notification-dialog needs a dialog");
+			cl_test_die("notification-dialog needs a dialog");
 		zcloison_shell_v1_set_notification(app->shell, app->dialogs[0]->surface);
 	} else if (strcmp(kind, "dialog-notification") == 0) {
 		if (app->n_notifications < 1)
-			die("dialog-notification needs a notification toplevel");
+			cl_test_die("dialog-notification needs a notification toplevel");
 		zcloison_shell_v1_set_dialog(app->shell, app->notifications[0]->surface);
 	} else if (strcmp(kind, "bar-notification") == 0) {
 		if (app->n_notifications < 1)
-			die("bar-notification needs a notification toplevel");
+			cl_test_die("bar-notification needs a notification toplevel");
 		zcloison_shell_v1_set_bar(app->shell, app->notifications[0]->surface);
 	} else {
 		say(app, "unknown bad kind %s", kind);
@@ -682,10 +589,11 @@ static void run_command(struct app *app, char *line)
 	uint32_t c, id;
 	int w, h, n;
 
-	if (sscanf(line, "dialog %d %d %15s", &w, &h, colour) == 3 && parse_colour(colour, &c)) {
+	if (sscanf(line, "dialog %d %d %15s", &w, &h, colour) == 3 &&
+	    cl_test_parse_colour(colour, &c)) {
 		dialog_new(app, w, h, c, false);
 	} else if (sscanf(line, "dialog-big %d %d %15s", &w, &h, colour) == 3 &&
-	           parse_colour(colour, &c)) {
+	           cl_test_parse_colour(colour, &c)) {
 		dialog_new(app, w, h, c, true);
 	} else if (sscanf(line, "close-dialog %d", &n) == 1 && n >= 1 && n <= app->n_dialogs &&
 	           app->dialogs[n - 1]) {
@@ -694,10 +602,10 @@ static void run_command(struct app *app, char *line)
 		app->dialogs[n - 1] = NULL;
 		say(app, "closed dialog %d", n);
 	} else if (sscanf(line, "notification %d %d %15s", &w, &h, colour) == 3 &&
-	           parse_colour(colour, &c)) {
+	           cl_test_parse_colour(colour, &c)) {
 		notification_new(app, w, h, c, false);
 	} else if (sscanf(line, "notification-big %d %d %15s", &w, &h, colour) == 3 &&
-	           parse_colour(colour, &c)) {
+	           cl_test_parse_colour(colour, &c)) {
 		notification_new(app, w, h, c, true);
 	} else if (sscanf(line, "close-notification %d", &n) == 1 && n >= 1 &&
 	           n <= app->n_notifications && app->notifications[n - 1]) {
@@ -756,19 +664,6 @@ static void read_commands(struct app *app)
 }
 
 /* ---- Main ---- */
-
-static bool flush_all(struct wl_display *display)
-{
-	while (wl_display_flush(display) < 0) {
-		struct pollfd p = {.fd = wl_display_get_fd(display), .events = POLLOUT};
-
-		if (errno != EAGAIN)
-			return false;
-		if (poll(&p, 1, 10000) <= 0 || (p.revents & (POLLERR | POLLHUP)))
-			return false;
-	}
-	return true;
-}
 
 static int connection_lost(struct app *app)
 {
@@ -832,12 +727,12 @@ static void parse_args(struct app *app, int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--bar") == 0 && v) {
 			if (strcmp(v, "toplevel") && strcmp(v, "surface") && strcmp(v, "none"))
-				die("--bar: toplevel, surface or none");
+				cl_test_die("--bar: toplevel, surface or none");
 			app->bar_mode = v;
 			i++;
 		} else if (strcmp(a, "--bar-colour") == 0 && v) {
-			if (!parse_colour(v, &app->bar_colour))
-				die("--bar-colour: RRGGBB");
+			if (!cl_test_parse_colour(v, &app->bar_colour))
+				cl_test_die("--bar-colour: RRGGBB");
 			i++;
 		} else if (strcmp(a, "--early") == 0) {
 			app->early = true;
@@ -845,52 +740,46 @@ static void parse_args(struct app *app, int argc, char **argv)
 			i++; /* created once connected */
 		} else if (strcmp(a, "--shell-version") == 0 && v) {
 			if (strcmp(v, "1") && strcmp(v, "2"))
-				die("--shell-version: 1 or 2");
+				cl_test_die("--shell-version: 1 or 2");
 			app->shell_version = v[0] == '1' ? 1 : 2;
 			i++;
 		} else {
-			die("usage: cl-test-bar --out FILE [--commands FIFO] "
-			    "[--bar toplevel|surface|none] [--bar-colour RRGGBB] [--early] "
-			    "[--dialog W,H,RRGGBB]... [--notification W,H,RRGGBB]... "
-			    "[--shell-version 1|2]");
+			cl_test_die("usage: cl-test-bar --out FILE [--commands FIFO] "
+			            "[--bar toplevel|surface|none] [--bar-colour RRGGBB] [--early] "
+			            "[--dialog W,H,RRGGBB]... [--notification W,H,RRGGBB]... "
+			            "[--shell-version 1|2]");
 		}
 	}
 	if (!out)
-		die("--out FILE is needed");
+		cl_test_die("--out FILE is needed");
 	app->out = fopen(out, "a");
 	if (!app->out)
-		die("%s: %s", out, strerror(errno));
+		cl_test_die("%s: %s", out, strerror(errno));
 }
 
 int main(int argc, char **argv)
 {
 	struct app app = {0};
 	struct pollfd fds[3];
-	sigset_t mask;
 	int sfd;
 
+	cl_test_name = "cl-test-bar";
 	parse_args(&app, argc, argv);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
-		die("signalfd: %s", strerror(errno));
+	sfd = cl_test_signalfd(SIGTERM, 0);
 	say(&app, "start %d", (int)getpid());
 	report_env(&app);
 	if (app.commands) {
 		/* Read-write: the FIFO never reports end-of-file between writers. */
 		app.commands_fd = open(app.commands, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (app.commands_fd < 0)
-			die("%s: %s", app.commands, strerror(errno));
+			cl_test_die("%s: %s", app.commands, strerror(errno));
 	}
-	app.display = wl_display_connect(NULL);
-	if (!app.display)
-		die("cannot connect to the compositor: %s", strerror(errno));
-	app.registry = wl_display_get_registry(app.display);
-	wl_registry_add_listener(app.registry, &registry_listener, &app);
+	app.display = cl_test_connect(&registry_listener, &app, &app.registry);
 	if (wl_display_roundtrip(app.display) < 0 || wl_display_roundtrip(app.display) < 0)
 		return connection_lost(&app);
 	if (!app.compositor || !app.shm || !app.wm_base || !app.shell)
-		die("the compositor lacks wl_compositor, wl_shm, xdg_wm_base or zcloison_shell_v1");
+		cl_test_die("the compositor lacks wl_compositor, wl_shm, xdg_wm_base or "
+		            "zcloison_shell_v1");
 	say(&app, "shell");
 
 	if (strcmp(app.bar_mode, "toplevel") == 0) {
@@ -916,39 +805,18 @@ int main(int argc, char **argv)
 		if (!dialog && strcmp(argv[i], "--notification") != 0)
 			continue;
 		if (sscanf(argv[i + 1], "%d,%d,%15s", &w, &h, colour) != 3 ||
-		    !parse_colour(colour, &c))
-			die("%s W,H,RRGGBB", argv[i]);
+		    !cl_test_parse_colour(colour, &c))
+			cl_test_die("%s W,H,RRGGBB", argv[i]);
 		if (dialog)
 			dialog_new(&app, w, h, c, false);
 		else
 			notification_new(&app, w, h, c, false);
 	}
 
-	fds[0] = (struct pollfd){.fd = wl_display_get_fd(app.display), .events = POLLIN};
 	fds[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
 	fds[2] = (struct pollfd){.fd = app.commands_fd, .events = POLLIN};
 	while (!app.quit) {
-		while (wl_display_prepare_read(app.display) != 0) {
-			if (wl_display_dispatch_pending(app.display) < 0)
-				return connection_lost(&app);
-		}
-		if (!flush_all(app.display)) {
-			wl_display_cancel_read(app.display);
-			return connection_lost(&app);
-		}
-		if (poll(fds, app.commands_fd >= 0 ? 3 : 2, -1) < 0) {
-			wl_display_cancel_read(app.display);
-			if (errno == EINTR)
-				continue;
-			die("poll: %s", strerror(errno));
-		}
-		if (fds[0].revents) {
-			if (wl_display_read_events(app.display) < 0)
-				return connection_lost(&app);
-		} else {
-			wl_display_cancel_read(app.display);
-		}
-		if (wl_display_dispatch_pending(app.display) < 0)
+		if (cl_test_dispatch_poll(app.display, fds, app.commands_fd >= 0 ? 3 : 2) < 0)
 			return connection_lost(&app);
 		if (fds[1].revents & POLLIN) {
 			struct pollfd p = {.fd = fds[0].fd, .events = POLLIN};
@@ -962,7 +830,7 @@ int main(int argc, char **argv)
 		if (app.commands_fd >= 0 && (fds[2].revents & POLLIN))
 			read_commands(&app);
 	}
-	if (!flush_all(app.display))
+	if (!cl_test_flush(app.display))
 		return connection_lost(&app);
 	say(&app, "quit");
 	return 0;

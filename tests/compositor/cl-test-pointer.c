@@ -38,7 +38,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,7 +49,7 @@
 #include <wayland-client.h>
 
 #include "xdg-shell-client-protocol.h"
-#include "cl-test-shm.h"
+#include "cl-test-client.h"
 
 #define TEXT_MIME "text/plain;charset=utf-8"
 #define MAX_SIDE  8192
@@ -99,20 +98,6 @@ struct app {
 	int offset[2];
 };
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("cl-test-pointer: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
-
 /* ---- buffers ---- */
 
 static struct wl_buffer *solid_buffer(struct app *app, int width, int height, uint32_t colour)
@@ -120,7 +105,7 @@ static struct wl_buffer *solid_buffer(struct app *app, int width, int height, ui
 	struct wl_buffer *buffer = cl_test_solid_buffer(app->shm, width, height, colour);
 
 	if (!buffer)
-		die("shm: %s", strerror(errno));
+		cl_test_die("shm: %s", strerror(errno));
 	return buffer;
 }
 
@@ -150,13 +135,6 @@ static void draw(struct app *app, int width, int height)
 }
 
 /* ---- xdg-shell ---- */
-
-static void handle_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
-{
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {.ping = handle_ping};
 
 static void handle_toplevel_configure(void *data, struct xdg_toplevel *toplevel, int32_t width,
                                       int32_t height, struct wl_array *states)
@@ -264,7 +242,7 @@ static const struct wl_data_source_listener source_listener = {
 static void start_drag(struct app *app, uint32_t serial)
 {
 	if (!app->data_device)
-		die("no wl_data_device_manager");
+		cl_test_die("no wl_data_device_manager");
 	if (app->source)
 		return;     /* one drag at a time */
 	source_forget(app); /* an icon left by a drag without source */
@@ -381,7 +359,7 @@ static void receive_text(struct app *app, struct wl_data_offer *o)
 	int fds[2];
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
-		die("pipe2: %s", strerror(errno));
+		cl_test_die("pipe2: %s", strerror(errno));
 	wl_data_offer_receive(o, TEXT_MIME, fds[1]);
 	close(fds[1]);
 	wl_display_flush(app->display);
@@ -454,11 +432,6 @@ static void handle_pointer_leave(void *data, struct wl_pointer *pointer, uint32_
 	printf("pointer-leave\n");
 }
 
-static void handle_pointer_motion(void *data, struct wl_pointer *pointer, uint32_t time,
-                                  wl_fixed_t sx, wl_fixed_t sy)
-{
-}
-
 static void handle_pointer_button(void *data, struct wl_pointer *pointer, uint32_t serial,
                                   uint32_t time, uint32_t button, uint32_t state)
 {
@@ -476,39 +449,11 @@ static void handle_pointer_button(void *data, struct wl_pointer *pointer, uint32
 		start_drag(app, serial);
 }
 
-static void handle_pointer_axis(void *data, struct wl_pointer *pointer, uint32_t time,
-                                uint32_t axis, wl_fixed_t value)
-{
-}
-
-static void handle_pointer_frame(void *data, struct wl_pointer *pointer)
-{
-}
-
-static void handle_pointer_axis_source(void *data, struct wl_pointer *pointer, uint32_t source)
-{
-}
-
-static void handle_pointer_axis_stop(void *data, struct wl_pointer *pointer, uint32_t time,
-                                     uint32_t axis)
-{
-}
-
-static void handle_pointer_axis_discrete(void *data, struct wl_pointer *pointer, uint32_t axis,
-                                         int32_t discrete)
-{
-}
-
 static const struct wl_pointer_listener pointer_listener = {
         .enter = handle_pointer_enter,
         .leave = handle_pointer_leave,
-        .motion = handle_pointer_motion,
         .button = handle_pointer_button,
-        .axis = handle_pointer_axis,
-        .frame = handle_pointer_frame,
-        .axis_source = handle_pointer_axis_source,
-        .axis_stop = handle_pointer_axis_stop,
-        .axis_discrete = handle_pointer_axis_discrete,
+        CL_TEST_POINTER_IGNORED,
 };
 
 static void handle_seat_capabilities(void *data, struct wl_seat *seat, uint32_t caps)
@@ -521,71 +466,37 @@ static void handle_seat_capabilities(void *data, struct wl_seat *seat, uint32_t 
 	}
 }
 
-static void handle_seat_name(void *data, struct wl_seat *seat, const char *name)
-{
-}
-
 static const struct wl_seat_listener seat_listener = {
         .capabilities = handle_seat_capabilities,
-        .name = handle_seat_name,
+        .name = cl_test_ignore_seat_name,
 };
 
 /* ---- registry ---- */
-
-static uint32_t min_u32(uint32_t a, uint32_t b)
-{
-	return a < b ? a : b;
-}
 
 static void handle_global(void *data, struct wl_registry *registry, uint32_t name,
                           const char *interface, uint32_t version)
 {
 	struct app *app = data;
 
-	if (strcmp(interface, wl_compositor_interface.name) == 0 && !app->compositor) {
-		/* Version 4: wl_surface.attach still takes an offset. */
-		app->compositor = wl_registry_bind(registry, name, &wl_compositor_interface,
-		                                   min_u32(version, 4));
-	} else if (strcmp(interface, wl_shm_interface.name) == 0 && !app->shm) {
-		app->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0 && !app->wm_base) {
-		app->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(app->wm_base, &wm_base_listener, app);
-	} else if (strcmp(interface, wl_seat_interface.name) == 0 && !app->seat) {
-		app->seat =
-		        wl_registry_bind(registry, name, &wl_seat_interface, min_u32(version, 5));
+	if (cl_test_bind_core(registry, name, interface, version, &app->compositor, &app->shm,
+	                      &app->wm_base))
+		return;
+	if (strcmp(interface, wl_seat_interface.name) == 0 && !app->seat) {
+		app->seat = wl_registry_bind(registry, name, &wl_seat_interface,
+		                             cl_test_min_u32(version, 5));
 		wl_seat_add_listener(app->seat, &seat_listener, app);
 	} else if (strcmp(interface, wl_data_device_manager_interface.name) == 0 && !app->ddm) {
 		app->ddm = wl_registry_bind(registry, name, &wl_data_device_manager_interface,
-		                            min_u32(version, 3));
+		                            cl_test_min_u32(version, 3));
 	}
-}
-
-static void handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
 }
 
 static const struct wl_registry_listener registry_listener = {
         .global = handle_global,
-        .global_remove = handle_global_remove,
+        .global_remove = cl_test_ignore_global_remove,
 };
 
 /* ---- arguments ---- */
-
-static bool parse_colour(const char *s, uint32_t *ret)
-{
-	char *end;
-	unsigned long v;
-
-	if (strlen(s) != 6)
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 16);
-	if (errno || *end)
-		return false;
-	*ret = (uint32_t)v;
-	return true;
-}
 
 /* N comma-separated integers in [min, max] (or x-separated when sep is 'x'). */
 static bool parse_ints(const char *s, char sep, int n, long min, long max, int *v)
@@ -615,7 +526,7 @@ static bool parse_ints(const char *s, char sep, int n, long min, long max, int *
 static const char *need_arg(int argc, char **argv, int *i)
 {
 	if (*i + 1 >= argc)
-		die("%s needs an argument", argv[*i]);
+		cl_test_die("%s needs an argument", argv[*i]);
 	return argv[++*i];
 }
 
@@ -630,25 +541,25 @@ static void parse_args(struct app *app, int argc, char **argv)
 		} else if (strcmp(a, "--title") == 0) {
 			app->title = need_arg(argc, argv, &i);
 		} else if (strcmp(a, "--colour") == 0) {
-			if (!parse_colour(need_arg(argc, argv, &i), &app->colour))
-				die("--colour needs RRGGBB");
+			if (!cl_test_parse_colour(need_arg(argc, argv, &i), &app->colour))
+				cl_test_die("--colour needs RRGGBB");
 		} else if (strcmp(a, "--size") == 0) {
 			if (!parse_ints(need_arg(argc, argv, &i), 'x', 2, 1, MAX_SIDE, v))
-				die("--size needs WxH (1-%d)", MAX_SIDE);
+				cl_test_die("--size needs WxH (1-%d)", MAX_SIDE);
 			app->width = v[0];
 			app->height = v[1];
 		} else if (strcmp(a, "--drag") == 0) {
 			app->drag_text = need_arg(argc, argv, &i);
 			if (strlen(app->drag_text) > MAX_TEXT)
-				die("--drag: at most %d bytes", MAX_TEXT);
+				cl_test_die("--drag: at most %d bytes", MAX_TEXT);
 		} else if (strcmp(a, "--icon") == 0) {
 			if (!parse_ints(need_arg(argc, argv, &i), ',', 2, 1, MAX_SIDE, v))
-				die("--icon needs W,H (1-%d)", MAX_SIDE);
+				cl_test_die("--icon needs W,H (1-%d)", MAX_SIDE);
 			app->icon_w = v[0];
 			app->icon_h = v[1];
 		} else if (strcmp(a, "--icon-colour") == 0) {
-			if (!parse_colour(need_arg(argc, argv, &i), &app->icon_colour))
-				die("--icon-colour needs RRGGBB");
+			if (!cl_test_parse_colour(need_arg(argc, argv, &i), &app->icon_colour))
+				cl_test_die("--icon-colour needs RRGGBB");
 		} else if (strcmp(a, "--bad-serial") == 0) {
 			app->bad_serial = true;
 		} else if (strcmp(a, "--no-source") == 0) {
@@ -660,19 +571,19 @@ static void parse_args(struct app *app, int argc, char **argv)
 		} else if (strcmp(a, "--geometry") == 0) {
 			if (!parse_ints(need_arg(argc, argv, &i), ',', 4, INT_MIN / 2, INT_MAX / 2,
 			                app->geometry))
-				die("--geometry needs X,Y,W,H");
+				cl_test_die("--geometry needs X,Y,W,H");
 			app->set_geometry = true;
 		} else if (strcmp(a, "--offset") == 0) {
 			if (!parse_ints(need_arg(argc, argv, &i), ',', 2, INT_MIN / 2, INT_MAX / 2,
 			                app->offset))
-				die("--offset needs DX,DY");
+				cl_test_die("--offset needs DX,DY");
 			app->set_offset = true;
 		} else {
-			die("unknown option %s", a);
+			cl_test_die("unknown option %s", a);
 		}
 	}
 	if ((app->icon_w || app->bad_serial || app->no_source) && !app->drag_text)
-		die("--icon, --bad-serial and --no-source go with --drag");
+		cl_test_die("--icon, --bad-serial and --no-source go with --drag");
 }
 
 /* ---- main ---- */
@@ -687,33 +598,21 @@ int main(int argc, char **argv)
 	        .width = 300,
 	        .height = 200,
 	};
-	sigset_t mask;
+	struct pollfd fds[2];
 	int sfd;
 
+	cl_test_name = "cl-test-pointer";
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	parse_args(&app, argc, argv);
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGUSR1);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		die("sigprocmask: %s", strerror(errno));
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (sfd < 0)
-		die("signalfd: %s", strerror(errno));
-
-	app.display = wl_display_connect(NULL);
-	if (!app.display)
-		die("cannot connect to the Wayland display");
-	app.registry = wl_display_get_registry(app.display);
-	wl_registry_add_listener(app.registry, &registry_listener, &app);
+	sfd = cl_test_signalfd(SIGUSR1, SIGTERM, SIGINT, 0);
+	app.display = cl_test_connect(&registry_listener, &app, &app.registry);
 	if (wl_display_roundtrip(app.display) < 0)
-		die("roundtrip failed");
+		cl_test_die("roundtrip failed");
 	if (!app.compositor || !app.shm || !app.wm_base || !app.seat)
-		die("missing wl_compositor, wl_shm, xdg_wm_base or wl_seat");
+		cl_test_die("missing wl_compositor, wl_shm, xdg_wm_base or wl_seat");
 	if ((app.drag_text || app.receive) && !app.ddm)
-		die("missing wl_data_device_manager");
+		cl_test_die("missing wl_data_device_manager");
 	if (app.ddm) {
 		app.data_device = wl_data_device_manager_get_data_device(app.ddm, app.seat);
 		if (app.receive || app.drag_text)
@@ -729,31 +628,9 @@ int main(int argc, char **argv)
 	xdg_toplevel_set_title(app.xdg_toplevel, app.title);
 	wl_surface_commit(app.surface);
 
+	fds[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
 	while (!app.closed) {
-		struct pollfd fds[2] = {
-		        {.fd = wl_display_get_fd(app.display), .events = POLLIN},
-		        {.fd = sfd, .events = POLLIN},
-		};
-
-		while (wl_display_prepare_read(app.display) != 0) {
-			if (wl_display_dispatch_pending(app.display) < 0)
-				break;
-		}
-		if (wl_display_flush(app.display) < 0 && errno != EAGAIN) {
-			wl_display_cancel_read(app.display);
-			break;
-		}
-		if (poll(fds, 2, -1) < 0 && errno != EINTR) {
-			wl_display_cancel_read(app.display);
-			die("poll: %s", strerror(errno));
-		}
-		if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) {
-			if (wl_display_read_events(app.display) < 0)
-				break;
-		} else {
-			wl_display_cancel_read(app.display);
-		}
-		if (wl_display_dispatch_pending(app.display) < 0)
+		if (cl_test_dispatch_poll(app.display, fds, 2) < 0)
 			break;
 		if (fds[1].revents & POLLIN) {
 			struct signalfd_siginfo si;

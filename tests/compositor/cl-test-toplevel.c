@@ -60,6 +60,7 @@
 #include "primary-selection-unstable-v1-client-protocol.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
+#include "cl-test-client.h"
 
 #define MAX_COUNT 10000
 #define MAX_SIDE  8192
@@ -153,20 +154,7 @@ struct app {
 	unsigned long frames;
 };
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void popup_create(struct app *app, struct toplevel *parent);
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("cl-test-toplevel: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
 
 /* ---- buffers ------------------------------------------------------------ */
 
@@ -197,22 +185,11 @@ static struct buffer *buffer_create(struct app *app, int width, int height, uint
 	struct buffer *buffer;
 	struct wl_shm_pool *pool;
 	uint32_t *pixels;
-	int fd;
-
-	fd = memfd_create("cl-test-toplevel", MFD_CLOEXEC);
-	if (fd < 0)
-		die("memfd_create: %s", strerror(errno));
-	if (ftruncate(fd, (off_t)size) < 0)
-		die("ftruncate: %s", strerror(errno));
-	pixels = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (pixels == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	for (size_t i = 0; i < size / 4; i++)
-		pixels[i] = colour;
+	int fd = cl_test_shm_fill(size, colour, &pixels);
 
 	buffer = calloc(1, sizeof(*buffer));
 	if (!buffer)
-		die("out of memory");
+		cl_test_die("out of memory");
 	pool = wl_shm_create_pool(app->shm, fd, (int32_t)size);
 	buffer->wl_buffer = wl_shm_pool_create_buffer(pool, 0, width, height, (int32_t)stride,
 	                                              WL_SHM_FORMAT_XRGB8888);
@@ -322,15 +299,6 @@ static void toplevel_draw(struct toplevel *t, int width, int height)
 }
 
 /* ---- xdg-shell ------------------------------------------------------------- */
-
-static void handle_wm_base_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
-{
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {
-        .ping = handle_wm_base_ping,
-};
 
 static void handle_xdg_surface_configure(void *data, struct xdg_surface *xdg_surface,
                                          uint32_t serial)
@@ -474,7 +442,7 @@ static void popup_create(struct app *app, struct toplevel *parent)
 	struct xdg_positioner *pos;
 
 	if (!p)
-		die("out of memory");
+		cl_test_die("out of memory");
 	p->app = app;
 	p->width = app->popup_w;
 	p->height = app->popup_h;
@@ -536,14 +504,6 @@ static void toplevel_create(struct app *app, struct toplevel *t, int index)
 	}
 	wl_surface_commit(t->surface);
 	app->open++;
-}
-
-/* ---- keyboard ---------------------------------------------------------------- */
-
-static void handle_keymap(void *data, struct wl_keyboard *kb, uint32_t format, int32_t fd,
-                          uint32_t size)
-{
-	close(fd);
 }
 
 /* ---- clipboard ------------------------------------------------------------------- */
@@ -635,7 +595,7 @@ static void handle_dd_data_offer(void *data, struct wl_data_device *dd, struct w
 	struct offer *offer = calloc(1, sizeof(*offer));
 
 	if (!offer)
-		die("out of memory");
+		cl_test_die("out of memory");
 	wl_data_offer_add_listener(o, &offer_listener, offer);
 }
 
@@ -705,7 +665,7 @@ static void print_offer(struct app *app, struct wl_data_offer *o)
 		return;
 	}
 	if (pipe2(fds, O_CLOEXEC) < 0)
-		die("pipe2: %s", strerror(errno));
+		cl_test_die("pipe2: %s", strerror(errno));
 	wl_data_offer_receive(o, TEXT_MIME, fds[1]);
 	close(fds[1]);
 	print_received(app, fds[0]);
@@ -813,7 +773,7 @@ static void handle_pd_selection(void *data, struct zwp_primary_selection_device_
 		return;
 	}
 	if (pipe2(fds, O_CLOEXEC) < 0)
-		die("pipe2: %s", strerror(errno));
+		cl_test_die("pipe2: %s", strerror(errno));
 	zwp_primary_selection_offer_v1_receive(o, TEXT_MIME, fds[1]);
 	close(fds[1]);
 	print_received(app, fds[0]);
@@ -849,22 +809,13 @@ static void handle_key(void *data, struct wl_keyboard *kb, uint32_t serial, uint
 	printf("key %u %s\n", key, state == WL_KEYBOARD_KEY_STATE_PRESSED ? "pressed" : "released");
 }
 
-static void handle_modifiers(void *data, struct wl_keyboard *kb, uint32_t serial,
-                             uint32_t depressed, uint32_t latched, uint32_t locked, uint32_t group)
-{
-}
-
-static void handle_repeat_info(void *data, struct wl_keyboard *kb, int32_t rate, int32_t delay)
-{
-}
-
 static const struct wl_keyboard_listener keyboard_listener = {
-        .keymap = handle_keymap,
+        .keymap = cl_test_ignore_keymap,
         .enter = handle_enter,
         .leave = handle_leave,
         .key = handle_key,
-        .modifiers = handle_modifiers,
-        .repeat_info = handle_repeat_info,
+        .modifiers = cl_test_ignore_modifiers,
+        .repeat_info = cl_test_ignore_repeat_info,
 };
 
 static void handle_pointer_enter(void *data, struct wl_pointer *pointer, uint32_t serial,
@@ -890,11 +841,6 @@ static void handle_pointer_leave(void *data, struct wl_pointer *pointer, uint32_
 	printf("pointer-leave\n");
 }
 
-static void handle_pointer_motion(void *data, struct wl_pointer *pointer, uint32_t time,
-                                  wl_fixed_t sx, wl_fixed_t sy)
-{
-}
-
 static void handle_pointer_button(void *data, struct wl_pointer *pointer, uint32_t serial,
                                   uint32_t time, uint32_t button, uint32_t state)
 {
@@ -902,39 +848,11 @@ static void handle_pointer_button(void *data, struct wl_pointer *pointer, uint32
 	       state == WL_POINTER_BUTTON_STATE_PRESSED ? "pressed" : "released");
 }
 
-static void handle_pointer_axis(void *data, struct wl_pointer *pointer, uint32_t time,
-                                uint32_t axis, wl_fixed_t value)
-{
-}
-
-static void handle_pointer_frame(void *data, struct wl_pointer *pointer)
-{
-}
-
-static void handle_pointer_axis_source(void *data, struct wl_pointer *pointer, uint32_t source)
-{
-}
-
-static void handle_pointer_axis_stop(void *data, struct wl_pointer *pointer, uint32_t time,
-                                     uint32_t axis)
-{
-}
-
-static void handle_pointer_axis_discrete(void *data, struct wl_pointer *pointer, uint32_t axis,
-                                         int32_t discrete)
-{
-}
-
 static const struct wl_pointer_listener pointer_listener = {
         .enter = handle_pointer_enter,
         .leave = handle_pointer_leave,
-        .motion = handle_pointer_motion,
         .button = handle_pointer_button,
-        .axis = handle_pointer_axis,
-        .frame = handle_pointer_frame,
-        .axis_source = handle_pointer_axis_source,
-        .axis_stop = handle_pointer_axis_stop,
-        .axis_discrete = handle_pointer_axis_discrete,
+        CL_TEST_POINTER_IGNORED,
 };
 
 static void handle_seat_capabilities(void *data, struct wl_seat *seat, uint32_t caps)
@@ -959,37 +877,23 @@ static void handle_seat_capabilities(void *data, struct wl_seat *seat, uint32_t 
 	}
 }
 
-static void handle_seat_name(void *data, struct wl_seat *seat, const char *name)
-{
-}
-
 static const struct wl_seat_listener seat_listener = {
         .capabilities = handle_seat_capabilities,
-        .name = handle_seat_name,
+        .name = cl_test_ignore_seat_name,
 };
 
 /* ---- registry ------------------------------------------------------------------ */
-
-static uint32_t min_u32(uint32_t a, uint32_t b)
-{
-	return a < b ? a : b;
-}
 
 static void handle_global(void *data, struct wl_registry *registry, uint32_t name,
                           const char *interface, uint32_t version)
 {
 	struct app *app = data;
 
-	if (strcmp(interface, wl_compositor_interface.name) == 0 && !app->compositor) {
-		app->compositor = wl_registry_bind(registry, name, &wl_compositor_interface,
-		                                   min_u32(version, 4));
-	} else if (strcmp(interface, wl_shm_interface.name) == 0 && !app->shm) {
-		app->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
-	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0 && !app->wm_base) {
-		app->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(app->wm_base, &wm_base_listener, app);
-	} else if (strcmp(interface, zxdg_decoration_manager_v1_interface.name) == 0 &&
-	           !app->decoration_manager && app->want_csd) {
+	if (cl_test_bind_core(registry, name, interface, version, &app->compositor, &app->shm,
+	                      &app->wm_base))
+		return;
+	if (strcmp(interface, zxdg_decoration_manager_v1_interface.name) == 0 &&
+	    !app->decoration_manager && app->want_csd) {
 		app->decoration_manager =
 		        wl_registry_bind(registry, name, &zxdg_decoration_manager_v1_interface, 1);
 	} else if (strcmp(interface, zwp_primary_selection_device_manager_v1_interface.name) == 0 &&
@@ -999,45 +903,21 @@ static void handle_global(void *data, struct wl_registry *registry, uint32_t nam
 	} else if (strcmp(interface, wl_data_device_manager_interface.name) == 0 && !app->ddm &&
 	           !app->primary && (app->set_selection || app->get_selection)) {
 		app->ddm = wl_registry_bind(registry, name, &wl_data_device_manager_interface,
-		                            min_u32(version, 3));
+		                            cl_test_min_u32(version, 3));
 	} else if (strcmp(interface, wl_seat_interface.name) == 0 && !app->seat &&
 	           (app->print_keys || app->want_cursor)) {
-		app->seat =
-		        wl_registry_bind(registry, name, &wl_seat_interface, min_u32(version, 5));
+		app->seat = wl_registry_bind(registry, name, &wl_seat_interface,
+		                             cl_test_min_u32(version, 5));
 		wl_seat_add_listener(app->seat, &seat_listener, app);
 	}
 }
 
-static void handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
-}
-
 static const struct wl_registry_listener registry_listener = {
         .global = handle_global,
-        .global_remove = handle_global_remove,
+        .global_remove = cl_test_ignore_global_remove,
 };
 
 /* ---- main -------------------------------------------------------------------------- */
-
-static bool parse_colour(const char *s, uint32_t *ret)
-{
-	char *end;
-	unsigned long v;
-
-	if (s[0] == '#')
-		s++;
-	if (strlen(s) != 6)
-		return false;
-	for (int i = 0; i < 6; i++) {
-		if (!strchr("0123456789abcdefABCDEF", s[i]))
-			return false;
-	}
-	v = strtoul(s, &end, 16);
-	if (*end)
-		return false;
-	*ret = 0xff000000u | (uint32_t)v;
-	return true;
-}
 
 static bool parse_int(const char *s, int min, int max, int *ret)
 {
@@ -1106,22 +986,22 @@ static void parse_args(struct app *app, int argc, char **argv)
 			app->title = v;
 			i++;
 		} else if ((strcmp(a, "--colour") == 0 || strcmp(a, "--color") == 0) && v) {
-			if (!parse_colour(v, &app->colour))
-				die("bad colour '%s' (RRGGBB)", v);
+			if (!cl_test_parse_colour(v, &app->colour))
+				cl_test_die("bad colour '%s' (RRGGBB)", v);
 			i++;
 		} else if (strcmp(a, "--size") == 0 && v) {
 			if (!parse_size(v, &app->width, &app->height))
-				die("bad size '%s' (WxH)", v);
+				cl_test_die("bad size '%s' (WxH)", v);
 			i++;
 		} else if (strcmp(a, "--count") == 0 && v) {
 			if (!parse_int(v, 1, MAX_COUNT, &app->count))
-				die("bad count '%s'", v);
+				cl_test_die("bad count '%s'", v);
 			i++;
 		} else if (strcmp(a, "--popup") == 0 && v) {
 			int q[4];
 
 			if (!parse_quad(v, q))
-				die("bad popup '%s' (W,H,X,Y)", v);
+				cl_test_die("bad popup '%s' (W,H,X,Y)", v);
 			app->popup_w = q[0];
 			app->popup_h = q[1];
 			app->popup_x = q[2];
@@ -1130,16 +1010,16 @@ static void parse_args(struct app *app, int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--cursor") == 0 && v) {
 			if (!parse_quad(v, app->cursor))
-				die("bad cursor '%s' (W,H,HOTSPOT_X,HOTSPOT_Y)", v);
+				cl_test_die("bad cursor '%s' (W,H,HOTSPOT_X,HOTSPOT_Y)", v);
 			app->want_cursor = true;
 			i++;
 		} else if (strcmp(a, "--cursor-colour") == 0 && v) {
-			if (!parse_colour(v, &app->cursor_colour))
-				die("bad colour '%s' (RRGGBB)", v);
+			if (!cl_test_parse_colour(v, &app->cursor_colour))
+				cl_test_die("bad colour '%s' (RRGGBB)", v);
 			i++;
 		} else if (strcmp(a, "--popup-colour") == 0 && v) {
-			if (!parse_colour(v, &app->popup_colour))
-				die("bad colour '%s' (RRGGBB)", v);
+			if (!cl_test_parse_colour(v, &app->popup_colour))
+				cl_test_die("bad colour '%s' (RRGGBB)", v);
 			i++;
 		} else if (strcmp(a, "--set-selection") == 0 && v) {
 			app->set_selection = v;
@@ -1163,7 +1043,7 @@ static void parse_args(struct app *app, int argc, char **argv)
 		} else if (strcmp(a, "--quit-after-configure") == 0) {
 			app->quit_after_configure = true;
 		} else {
-			die("unknown or incomplete option '%s'", a);
+			cl_test_die("unknown or incomplete option '%s'", a);
 		}
 	}
 }
@@ -1222,20 +1102,6 @@ static void app_destroy(struct app *app)
 	wl_display_disconnect(app->display);
 }
 
-/* Flush, waiting while the socket is full.  false: connection lost. */
-static bool flush_all(struct wl_display *display)
-{
-	while (wl_display_flush(display) < 0) {
-		struct pollfd p = {.fd = wl_display_get_fd(display), .events = POLLOUT};
-
-		if (errno != EAGAIN)
-			return false;
-		if (poll(&p, 1, 10000) <= 0 || (p.revents & (POLLERR | POLLHUP)))
-			return false;
-	}
-	return true;
-}
-
 /* Report why the connection ended; returns the exit status. */
 static int connection_lost(struct app *app)
 {
@@ -1263,42 +1129,13 @@ static int connection_lost(struct app *app)
  */
 static int animate_loop(struct app *app)
 {
-	struct wl_display *display = app->display;
 	struct signalfd_siginfo info;
 	struct pollfd fds[2];
-	sigset_t mask;
-	int sfd;
+	int sfd = cl_test_signalfd(SIGTERM, SIGINT, SIGUSR1, 0);
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
-		die("signalfd: %s", strerror(errno));
-	fds[0] = (struct pollfd){.fd = wl_display_get_fd(display), .events = POLLIN};
 	fds[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
 	while (app->open > 0) {
-		while (wl_display_prepare_read(display) != 0) {
-			if (wl_display_dispatch_pending(display) < 0)
-				return connection_lost(app);
-		}
-		if (!flush_all(display)) {
-			wl_display_cancel_read(display);
-			return connection_lost(app);
-		}
-		if (poll(fds, 2, -1) < 0) {
-			wl_display_cancel_read(display);
-			if (errno == EINTR)
-				continue;
-			die("poll: %s", strerror(errno));
-		}
-		if (fds[0].revents) {
-			if (wl_display_read_events(display) < 0)
-				return connection_lost(app);
-		} else {
-			wl_display_cancel_read(display);
-		}
-		if (wl_display_dispatch_pending(display) < 0)
+		if (cl_test_dispatch_poll(app->display, fds, 2) < 0)
 			return connection_lost(app);
 		if (fds[1].revents & POLLIN) {
 			if (read(sfd, &info, sizeof(info)) != (ssize_t)sizeof(info))
@@ -1317,28 +1154,23 @@ int main(int argc, char **argv)
 {
 	struct app app = {0};
 
+	cl_test_name = "cl-test-toplevel";
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	wl_list_init(&app.buffers);
 	parse_args(&app, argc, argv);
 
-	app.display = wl_display_connect(NULL);
-	if (!app.display)
-		die("cannot connect to the Wayland display '%s': %s",
-		    getenv("WAYLAND_DISPLAY") ? getenv("WAYLAND_DISPLAY") : "wayland-0",
-		    strerror(errno));
-	app.registry = wl_display_get_registry(app.display);
-	wl_registry_add_listener(app.registry, &registry_listener, &app);
+	app.display = cl_test_connect(&registry_listener, &app, &app.registry);
 	if (wl_display_roundtrip(app.display) < 0)
 		return connection_lost(&app);
 	if (!app.compositor || !app.shm || !app.wm_base)
-		die("the compositor lacks wl_compositor, wl_shm or xdg_wm_base");
+		cl_test_die("the compositor lacks wl_compositor, wl_shm or xdg_wm_base");
 	if (app.want_csd && !app.decoration_manager)
 		printf("decoration-manager missing\n");
 	if ((app.set_selection || app.get_selection) && !app.seat)
-		die("the compositor lacks wl_seat");
+		cl_test_die("the compositor lacks wl_seat");
 	if ((app.set_selection || app.get_selection) && !(app.primary ? !!app.psm : !!app.ddm))
-		die("the compositor lacks %s",
-		    app.primary ? "the primary selection manager" : "wl_data_device_manager");
+		cl_test_die("the compositor lacks %s", app.primary ? "the primary selection manager"
+		                                                   : "wl_data_device_manager");
 	if (app.psm) {
 		app.primary_device =
 		        zwp_primary_selection_device_manager_v1_get_device(app.psm, app.seat);
@@ -1354,11 +1186,11 @@ int main(int argc, char **argv)
 
 	app.toplevels = calloc((size_t)app.count, sizeof(*app.toplevels));
 	if (!app.toplevels)
-		die("out of memory");
+		cl_test_die("out of memory");
 	for (int i = 0; i < app.count; i++) {
 		toplevel_create(&app, &app.toplevels[i], i + 1);
 		/* Keep the socket flowing during a flood. */
-		if (!flush_all(app.display) || wl_display_dispatch_pending(app.display) < 0)
+		if (!cl_test_flush(app.display) || wl_display_dispatch_pending(app.display) < 0)
 			return connection_lost(&app);
 		if ((i + 1) % 8 == 0 && wl_display_roundtrip(app.display) < 0)
 			return connection_lost(&app);

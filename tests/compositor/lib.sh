@@ -1,7 +1,7 @@
 # shellcheck shell=sh disable=SC2034
 # Shared by the TAP suites of tests/compositor/ (and tests/bar/run-bar-gtk.sh)
 # that drive a headless cloison-compositor (sourced, POSIX sh).  Sources
-# tests/cage/lib.sh for diag and stop_pids.
+# tests/cage/lib.sh for diag, stop_pids and need_executables.
 #
 # The caller sets: n, failed, skip_reason, MSG, MUST_RUN (TAP state);
 # COMP, CONF, WIDTH, HEIGHT, TIMEOUT (start_compositor); CTL, CTLSOCK, T,
@@ -26,9 +26,36 @@
 # start_client NAME CAGE ARGS...
 #                    cl-test-toplevel through CAGE's socket.
 # write_config       two levels (low, high) and two cages (alpha, beta).
+#
+# For the suites of this folder (the caller sets PNGPIX, TOLERANCE and
+# SHOT_PREFIX where it uses them):
+# comp_test_defaults the TAP state (n, failed, skip_reason, MSG), MUST_RUN,
+#                    PYTHON, SHOTS, TIMEOUT, REFDIR, UPDATE_REFS; T, PIDS and
+#                    COMP_PID empty; RUN, CONF, CTLSOCK /nonexistent.
+# stop_all [PID...]  SIGTERM to every pid of PIDS, then stop_pid them and
+#                    the PIDs given; remove $T.
+# need_executables USAGE FILE... (tests/cage/lib.sh)
+#                    skip_reason and 1 unless every FILE is executable.
+# need_commands COMMAND...
+#                    skip_reason and 1 unless every COMMAND is installed.
+# write_config_cages CAGE:LEVEL...
+#                    write_config with other cages.
+# install_window_query
+#                    windows.py (the window and output queries) as $T/q.py.
+# start_program PROGRAM NAME CAGE ARGS...
+#                    start_client with another test client.
+# wait_exit PID TENTHS
+#                    0 once PID ended (reaped, its status in EXIT_STATUS), 1
+#                    if it still runs after TENTHS tenths of a second.
+# keep_shot NAME PNG NOTE [POINTS...]
+#                    a failing screenshot into $SHOTS, the points marked.
+# pixels_are NAME PNG RRGGBB POINTS...
+#                    every point within TOLERANCE (MSG: what they are).
 
 # shellcheck source=tests/cage/lib.sh
 . "$(dirname "$0")/../cage/lib.sh"
+
+COMP_TEST_DIR=$(dirname "$0")/../compositor
 
 skip_one() {
 	n=$((n + 1))
@@ -138,10 +165,16 @@ is_focused() {
 # start_client NAME CAGE ARGS...: cl-test-toplevel through CAGE's socket;
 # its pid in PID_NAME, output in $T/NAME.out.
 start_client() {
-	name=$1
-	cage=$2
-	shift 2
-	WAYLAND_DISPLAY=$RUN/cloison/cages/$cage/wayland-0 "$TOPLEVEL" "$@" \
+	start_program "$TOPLEVEL" "$@"
+}
+
+# start_program PROGRAM NAME CAGE ARGS...: start_client with PROGRAM.
+start_program() {
+	prog=$1
+	name=$2
+	cage=$3
+	shift 3
+	WAYLAND_DISPLAY=$RUN/cloison/cages/$cage/wayland-0 "$prog" "$@" \
 		>"$T/$name.out" 2>"$T/$name.err" &
 	pid=$!
 	PIDS="$PIDS $pid"
@@ -149,25 +182,108 @@ start_client() {
 }
 
 write_config() {
-	cat >"$CONF" <<-EOF
-		[level low]
-		label=Low
-		colour=#$LOW
-		rank=0
+	write_config_cages alpha:low beta:high
+}
 
-		[level high]
-		label=High
-		colour=#$HIGH
-		rank=10
+# write_config_cages CAGE:LEVEL...: the levels low and high, these cages.
+write_config_cages() {
+	{
+		printf '[level low]\nlabel=Low\ncolour=#%s\nrank=0\n\n' "$LOW"
+		printf '[level high]\nlabel=High\ncolour=#%s\nrank=10\n' "$HIGH"
+		for c in "$@"; do
+			printf '\n[cage %s]\nlevel=%s\nnetwork=false\napplications=\n' "${c%%:*}" "${c#*:}"
+		done
+	} >"$CONF"
+}
 
-		[cage alpha]
-		level=low
-		network=false
-		applications=
+comp_test_defaults() {
+	n=0
+	failed=0
+	skip_reason=
+	MSG=
+	MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
+	PYTHON=${PYTHON3:-/usr/bin/python3}
+	[ -x "$PYTHON" ] || PYTHON=python3
+	SHOTS=${CLOISON_BUILD_ROOT:-${TMPDIR:-/tmp}}/test-shots
+	REFDIR=$COMP_TEST_DIR/reference
+	[ -z "${CLOISON_SOURCE_ROOT:-}" ] || REFDIR=$CLOISON_SOURCE_ROOT/tests/compositor/reference
+	REFDIR=${CLOISON_REFERENCE_DIR:-$REFDIR}
+	UPDATE_REFS=${CLOISON_UPDATE_REFERENCES:-0}
+	T=
+	PIDS=
+	COMP_PID=
+	RUN=/nonexistent
+	CONF=/nonexistent
+	CTLSOCK=/nonexistent
+	TIMEOUT=
+	command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout -k 2"
+}
 
-		[cage beta]
-		level=high
-		network=false
-		applications=
-	EOF
+stop_all() {
+	for pid in $PIDS; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in $PIDS "$@"; do
+		stop_pid "$pid"
+	done
+	if [ -n "$T" ] && [ -d "$T" ]; then
+		rm -rf "$T"
+	fi
+}
+
+need_commands() {
+	for c in "$@"; do
+		if ! command -v "$c" >/dev/null 2>&1; then
+			skip_reason="$c is not installed"
+			return 1
+		fi
+	done
+}
+
+install_window_query() {
+	cp "$COMP_TEST_DIR/windows.py" "$T/q.py"
+}
+
+wait_exit() {
+	wait_until "$(($2 + 1))" has_ended "$1" || return 1
+	wait "$1"
+	EXIT_STATUS=$?
+	return 0
+}
+
+has_ended() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+keep_shot() {
+	name=$1
+	png=$2
+	note=$3
+	shift 3
+	mkdir -p "$SHOTS" 2>/dev/null || return 0
+	base=$SHOTS/${SHOT_PREFIX:-compositor}-$((n + 1))-$name
+	cp "$png" "$base.png" 2>/dev/null
+	[ $# = 0 ] || "$PNGPIX" "$png" --mark "$base-marked.png" "$@" 2>/dev/null
+	{
+		echo "$note"
+		echo "points (x y): $*"
+		echo "window list:"
+		cat "$T/w.json" 2>/dev/null
+	} >"$base.txt"
+	diag "screenshot kept: $base.png (probed points marked in $base-marked.png, note $base.txt)"
+}
+
+pixels_are() {
+	name=$1
+	png=$2
+	want=$3
+	shift 3
+	out=$("$PNGPIX" "$png" --expect "$want" --tolerance "$TOLERANCE" "$@" 2>&1)
+	rc=$?
+	MSG="want #$want: $(echo "$out" | awk '{ printf "(%s,%s)=%s ", $1, $2, $3 }')"
+	if [ $rc != 0 ]; then
+		keep_shot "$name" "$png" "expected #$want (tolerance $TOLERANCE): $out" "$@"
+		return 1
+	fi
+	return 0
 }

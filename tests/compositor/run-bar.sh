@@ -54,17 +54,8 @@ BARX=${3:-}
 TOPLEVEL=${4:-}
 GLOBALS=${5:-}
 PNGPIX=${6:-}
-MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
-PYTHON=${PYTHON3:-/usr/bin/python3}
-[ -x "$PYTHON" ] || PYTHON=python3
-SHOTS=${CLOISON_BUILD_ROOT:-${TMPDIR:-/tmp}}/test-shots
-if [ -n "${CLOISON_SOURCE_ROOT:-}" ]; then
-	REFDIR=$CLOISON_SOURCE_ROOT/tests/compositor/reference
-else
-	REFDIR=$(dirname "$0")/reference
-fi
-REFDIR=${CLOISON_REFERENCE_DIR:-$REFDIR}
-UPDATE_REFS=${CLOISON_UPDATE_REFERENCES:-0}
+comp_test_defaults
+SHOT_PREFIX=bar
 
 # Must match compositor/server.h and the configuration below.
 WIDTH=1280
@@ -84,30 +75,11 @@ NOTE_MARGIN=8
 TOLERANCE=8
 REF_TOLERANCE=24
 
-n=0
-failed=0
-skip_reason=
-MSG=
-T=
-RUN=/nonexistent
-CONF=/nonexistent
-CTLSOCK=/nonexistent
-COMP_PID=
-PIDS=
 EXTRA_PIDS=
-TIMEOUT=
-command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout -k 2"
 
 cleanup() {
-	for pid in $PIDS; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in $PIDS $EXTRA_PIDS $COMP_PID; do
-		stop_pid "$pid"
-	done
-	if [ -n "$T" ] && [ -d "$T" ]; then
-		rm -rf "$T"
-	fi
+	# shellcheck disable=SC2086 # lists of pids, some empty
+	stop_all $EXTRA_PIDS $COMP_PID
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -115,60 +87,9 @@ trap 'exit 130' INT TERM HUP
 # --- set-up -----------------------------------------------------------------------
 
 check_prerequisites() {
-	if [ -z "$PNGPIX" ]; then
-		skip_reason="usage: run-bar.sh COMPOSITOR CLOISON_CTL CL_TEST_BAR CL_TEST_TOPLEVEL CL_TEST_GLOBALS CL_PNG_PIXEL"
-		return 1
-	fi
-	for f in "$COMP" "$CTL" "$BARX" "$TOPLEVEL" "$GLOBALS" "$PNGPIX"; do
-		if [ ! -x "$f" ]; then
-			skip_reason="$f is not built"
-			return 1
-		fi
-	done
-	if ! command -v "$PYTHON" >/dev/null 2>&1; then
-		skip_reason="python3 is not installed (reads cloison-ctl's JSON)"
-		return 1
-	fi
-	if ! command -v mkfifo >/dev/null 2>&1; then
-		skip_reason="mkfifo is not installed"
-		return 1
-	fi
-	return 0
-}
-
-write_helpers() {
-	# q.py FILE COMMAND ARGS: questions about a `cloison-ctl windows` reply.
-	# A window is named by "title:TEXT" or "role:ROLE".
-	cat >"$T/q.py" <<'EOF'
-import json, sys
-
-d = json.load(open(sys.argv[1]))
-cmd, args = sys.argv[2], sys.argv[3:]
-ws = d.get("windows", [])
-
-
-def find(sel):
-    kind, _, value = sel.partition(":")
-    for w in ws:
-        if (kind == "title" and w["title"] == value) or (kind == "role" and w["role"] == value):
-            return w
-    sys.exit(1)
-
-
-if cmd == "get":
-    v = find(args[0])[args[1]]
-    print(json.dumps(v) if isinstance(v, bool) or v is None else v)
-elif cmd == "geometry":
-    w = find(args[0])
-    print(w["x"], w["y"], w["width"], w["height"])
-elif cmd == "focused":
-    print(" ".join(w["title"] for w in ws if w["focused"]) or "-")
-elif cmd == "summary":
-    print("; ".join("%s(%s)%s%s" % (w["title"], w["role"], " focused" if w["focused"] else "",
-                                    "" if w["mapped"] else " unmapped") for w in ws))
-else:
-    sys.exit("unknown command " + cmd)
-EOF
+	need_executables "run-bar.sh COMPOSITOR CLOISON_CTL CL_TEST_BAR CL_TEST_TOPLEVEL CL_TEST_GLOBALS CL_PNG_PIXEL" \
+		"$COMP" "$CTL" "$BARX" "$TOPLEVEL" "$GLOBALS" "$PNGPIX" &&
+		need_commands "$PYTHON" mkfifo
 }
 
 setup() {
@@ -181,7 +102,7 @@ setup() {
 	CONF=$T/cloison.conf
 	CTLSOCK=$RUN/cloison/core/ctl
 	write_config
-	write_helpers
+	install_window_query
 	mkfifo -m 0600 "$T/bar.cmd" || return 1
 	# A core bus and a parent's displays: the bar gets the first only.
 	DBUS_SESSION_BUS_ADDRESS=unix:path=$T/core-bus DISPLAY=:77 XAUTHORITY=$T/xauth \
@@ -246,32 +167,6 @@ stable_shot() {
 	return 1
 }
 
-keep_shot() {
-	mkdir -p "$SHOTS" 2>/dev/null || return 0
-	base=$SHOTS/bar-$((n + 1))-$1
-	cp "$2" "$base.png" 2>/dev/null
-	{
-		echo "$3"
-		cat "$T/w.json" 2>/dev/null
-	} >"$base.txt"
-	diag "screenshot kept: $base.png (note $base.txt)"
-}
-
-# pixels_are NAME PNG RRGGBB POINTS...
-pixels_are() {
-	name=$1
-	png=$2
-	want=$3
-	shift 3
-	out=$("$PNGPIX" "$png" --expect "$want" --tolerance "$TOLERANCE" "$@" 2>&1)
-	rc=$?
-	MSG="want #$want: $(echo "$out" | awk '{ printf "(%s,%s)=%s ", $1, $2, $3 }')"
-	if [ $rc != 0 ]; then
-		keep_shot "$name" "$png" "expected #$want: $out"
-		return 1
-	fi
-}
-
 strip_points() {
 	echo "$((WIDTH / 2)) 2 $((WIDTH - 3)) 14 $((WIDTH / 2)) $((BAR - 1)) 300 20"
 }
@@ -281,6 +176,27 @@ dialog_expected() {
 	ow=$(($1 + 2 * CORE_BORDER))
 	oh=$(($2 + CORE_TITLE + CORE_BORDER))
 	echo "$(((WIDTH - ow) / 2 + CORE_BORDER)) $((BAR + (HEIGHT - BAR - oh) / 2 + CORE_TITLE)) $1 $2"
+}
+
+# start_focused NAME CAGE TITLE WHAT ARGS...: a cl-test-toplevel window
+# titled TITLE through CAGE, mapped, then focused through cloison-ctl; else
+# 1 with MSG ("WHAT never mapped" or "cannot focus it").
+start_focused() {
+	sf_name=$1
+	sf_cage=$2
+	sf_title=$3
+	sf_what=$4
+	shift 4
+	start_client "$sf_name" "$sf_cage" --title "$sf_title" "$@"
+	wait_until 100 is_mapped "title:$sf_title" || {
+		MSG="$sf_what never mapped"
+		return 1
+	}
+	id=$(wfield "title:$sf_title" id)
+	ctl focus "$id" >/dev/null 2>&1 && wait_until 30 is_focused "title:$sf_title" || {
+		MSG="cannot focus it"
+		return 1
+	}
 }
 
 # --- checks: the bar --------------------------------------------------------------
@@ -331,23 +247,31 @@ c_cage_window() {
 	start_client A alpha --title Behind --colour "$BEHIND" --size 900x600 --print-keys
 	wait_until 100 is_mapped title:Behind && wait_until 30 is_focused title:Behind
 	rc=$?
-	MSG="$(q summary)"
+	MSG="$(q summary-roles)"
 	return $rc
 }
 
 # --- checks: dialogs --------------------------------------------------------------
 
-c_dialog_centred() {
-	bar_cmd "dialog 400 300 $DIALOG"
-	wait_until 100 is_mapped role:dialog || {
-		MSG="no dialog mapped: $(q summary)"
+# core_window_placed ROLE W H COLOUR WANT [order]: the bar asks for a ROLE
+# window (dialog, notification) of W x H; it maps with its client area at
+# WANT ("X Y W H"), core and of no cage.  With "order", MSG also tells the
+# stacking order.
+core_window_placed() {
+	bar_cmd "$1 $2 $3 $4"
+	wait_until 100 is_mapped "role:$1" || {
+		MSG="no $1 mapped: $(q summary-roles)"
 		return 1
 	}
-	got=$(q geometry role:dialog)
-	want=$(dialog_expected 400 300)
-	MSG="client area $got, expected $want; cage $(q get role:dialog cage), core $(q get role:dialog core)"
-	[ "$got" = "$want" ] && [ "$(q get role:dialog core)" = true ] &&
-		[ "$(q get role:dialog cage)" = null ]
+	got=$(q geometry "role:$1")
+	MSG="client area $got, expected $5; cage $(q get "role:$1" cage), core $(q get "role:$1" core)"
+	[ -z "${6:-}" ] || MSG="$MSG; order: $(q summary-roles)"
+	[ "$got" = "$5" ] && [ "$(q get "role:$1" core)" = true ] &&
+		[ "$(q get "role:$1" cage)" = null ]
+}
+
+c_dialog_centred() {
+	core_window_placed dialog 400 300 "$DIALOG" "$(dialog_expected 400 300)"
 }
 
 dialog_activated() {
@@ -361,27 +285,40 @@ c_dialog_focused() {
 	[ $rc = 0 ] && grep -q '^leave' "$T/A.out"
 }
 
-# The core frame: hatch in both greys around the dialog, the label on its top band.
-c_dialog_frame_pixels() {
+# core_frame_ok SHOT ROLE COLOUR MIN_HATCH: in a stable screenshot SHOT, the
+# core frame around the window of ROLE: at least MIN_HATCH pixels of each
+# hatch grey on its left band, the label (white) on its top band, COLOUR
+# inside.
+core_frame_ok() {
+	shot=$1
+	role=$2
+	colour=$3
+	min=$4
 	# shellcheck disable=SC2046
-	set -- $(q geometry role:dialog)
-	stable_shot frame || {
+	set -- $(q geometry "role:$role")
+	stable_shot "$shot" || {
 		MSG="no stable screenshot"
 		return 1
 	}
+	png=$T/$shot.png
 	x0=$(($1 - CORE_BORDER))
 	y0=$(($2 - CORE_TITLE))
-	dark=$("$PNGPIX" "$T/frame.png" --count-same "$HATCH_DARK" --tolerance 8 "$x0" "$2" "$(($1 - 2))" "$(($2 + $4))")
-	light=$("$PNGPIX" "$T/frame.png" --count-same "$HATCH_LIGHT" --tolerance 8 "$x0" "$2" "$(($1 - 2))" "$(($2 + $4))")
-	label=$("$PNGPIX" "$T/frame.png" --count-same ffffff --tolerance 60 "$x0" "$y0" "$(($1 + $3 + CORE_BORDER))" "$2")
+	dark=$("$PNGPIX" "$png" --count-same "$HATCH_DARK" --tolerance 8 "$x0" "$2" "$(($1 - 2))" "$(($2 + $4))")
+	light=$("$PNGPIX" "$png" --count-same "$HATCH_LIGHT" --tolerance 8 "$x0" "$2" "$(($1 - 2))" "$(($2 + $4))")
+	label=$("$PNGPIX" "$png" --count-same ffffff --tolerance 60 "$x0" "$y0" "$(($1 + $3 + CORE_BORDER))" "$2")
 	MSG="left band: $dark dark and $light light hatch pixels; top band: $label white label pixels"
-	# The band is 6 px wide (8 minus the 2 px line), 300 px high: about half each.
-	if [ "${dark:-0}" -lt 600 ] || [ "${light:-0}" -lt 600 ] || [ "${label:-0}" -lt 40 ]; then
-		keep_shot frame "$T/frame.png" "$MSG"
+	if [ "${dark:-0}" -lt "$min" ] || [ "${light:-0}" -lt "$min" ] || [ "${label:-0}" -lt 40 ]; then
+		keep_shot "$shot" "$png" "$MSG"
 		return 1
 	fi
-	pixels_are dialog-content "$T/frame.png" "$DIALOG" $(($1 + $3 / 2)) $(($2 + $4 / 2)) \
+	pixels_are "$role-content" "$png" "$colour" $(($1 + $3 / 2)) $(($2 + $4 / 2)) \
 		"$1" "$2" $(($1 + $3 - 1)) $(($2 + $4 - 1))
+}
+
+# The core frame: hatch in both greys around the dialog, the label on its top band.
+# The band is 6 px wide (8 minus the 2 px line), 300 px high: about half each.
+c_dialog_frame_pixels() {
+	core_frame_ok frame dialog "$DIALOG" 600
 }
 
 c_dialog_reference() {
@@ -429,16 +366,7 @@ c_click_behind() {
 }
 
 c_fullscreen_behind() {
-	start_client F beta --title Full --colour "$HIGH" --fullscreen
-	wait_until 100 is_mapped title:Full || {
-		MSG="the fullscreen window never mapped"
-		return 1
-	}
-	id=$(wfield title:Full id)
-	ctl focus "$id" >/dev/null 2>&1 && wait_until 30 is_focused title:Full || {
-		MSG="cannot focus it"
-		return 1
-	}
+	start_focused F beta Full "the fullscreen window" --colour "$HIGH" --fullscreen || return 1
 	# shellcheck disable=SC2046
 	set -- $(q geometry role:dialog)
 	stable_shot full || return 1
@@ -463,17 +391,8 @@ c_click_dialog() {
 # A cage's 64x64 cursor image: shown over its own window, withheld while it
 # would reach over the dialog.
 c_cursor_over_dialog() {
-	start_client K alpha --title Cursor --colour 808080 --size 600x500 \
-		--cursor 64,64,0,0 --cursor-colour ff00ff
-	wait_until 100 is_mapped title:Cursor || {
-		MSG="the window never mapped"
-		return 1
-	}
-	id=$(wfield title:Cursor id)
-	ctl focus "$id" >/dev/null 2>&1 && wait_until 30 is_focused title:Cursor || {
-		MSG="cannot focus it"
-		return 1
-	}
+	start_focused K alpha Cursor "the window" --colour 808080 --size 600x500 \
+		--cursor 64,64,0,0 --cursor-colour ff00ff || return 1
 	# shellcheck disable=SC2046
 	set -- $(q geometry role:dialog) $(q geometry title:Cursor)
 	# Away from the dialog first: the cursor image is there.
@@ -507,16 +426,7 @@ c_notification_placed() {
 	windows
 	NOTE_BEFORE=$(q focused)
 	bar_mark
-	bar_cmd "notification 300 120 $NOTE"
-	wait_until 100 is_mapped role:notification || {
-		MSG="no notification mapped: $(q summary)"
-		return 1
-	}
-	got=$(q geometry role:notification)
-	want=$(notification_expected 300 120)
-	MSG="client area $got, expected $want; cage $(q get role:notification cage), core $(q get role:notification core); order: $(q summary)"
-	[ "$got" = "$want" ] && [ "$(q get role:notification core)" = true ] &&
-		[ "$(q get role:notification cage)" = null ]
+	core_window_placed notification 300 120 "$NOTE" "$(notification_expected 300 120)" order
 }
 
 c_notification_no_focus() {
@@ -541,38 +451,15 @@ c_notification_requests() {
 }
 
 # Hatch around it, its label on the top band, its colour inside.
+# The band is 6 px wide, 120 px high: about 360 pixels of each grey.
 c_notification_pixels() {
-	# shellcheck disable=SC2046
-	set -- $(q geometry role:notification)
-	stable_shot note || return 1
-	x0=$(($1 - CORE_BORDER))
-	y0=$(($2 - CORE_TITLE))
-	dark=$("$PNGPIX" "$T/note.png" --count-same "$HATCH_DARK" --tolerance 8 "$x0" "$2" "$(($1 - 2))" "$(($2 + $4))")
-	light=$("$PNGPIX" "$T/note.png" --count-same "$HATCH_LIGHT" --tolerance 8 "$x0" "$2" "$(($1 - 2))" "$(($2 + $4))")
-	label=$("$PNGPIX" "$T/note.png" --count-same ffffff --tolerance 60 "$x0" "$y0" "$(($1 + $3 + CORE_BORDER))" "$2")
-	MSG="left band: $dark dark and $light light hatch pixels; top band: $label white label pixels"
-	# The band is 6 px wide, 120 px high: about 360 pixels of each grey.
-	if [ "${dark:-0}" -lt 200 ] || [ "${light:-0}" -lt 200 ] || [ "${label:-0}" -lt 40 ]; then
-		keep_shot note "$T/note.png" "$MSG"
-		return 1
-	fi
-	pixels_are notification-content "$T/note.png" "$NOTE" $(($1 + $3 / 2)) $(($2 + $4 / 2)) \
-		"$1" "$2" $(($1 + $3 - 1)) $(($2 + $4 - 1))
+	core_frame_ok note notification "$NOTE" 200
 }
 
 # A focused fullscreen cage window with a popup over the top-right corner.
 c_notification_above_cage() {
-	start_client N beta --title Cover --colour "$HIGH" --fullscreen \
-		--popup "500,300,$((WIDTH - 520)),0" --popup-colour 00ffff
-	wait_until 100 is_mapped title:Cover || {
-		MSG="the covering window never mapped"
-		return 1
-	}
-	id=$(wfield title:Cover id)
-	ctl focus "$id" >/dev/null 2>&1 && wait_until 30 is_focused title:Cover || {
-		MSG="cannot focus it"
-		return 1
-	}
+	start_focused N beta Cover "the covering window" --colour "$HIGH" --fullscreen \
+		--popup "500,300,$((WIDTH - 520)),0" --popup-colour 00ffff || return 1
 	wait_until 50 grep -q '^popup-mapped' "$T/N.out"
 	sleep 0.3
 	# shellcheck disable=SC2046
@@ -593,7 +480,7 @@ c_notification_above_cage() {
 c_notification_below_dialog() {
 	bar_cmd "dialog 1200 600 00ff00"
 	wait_until 100 is_focused "title:dialog 4" || {
-		MSG="the dialog did not map: $(q summary)"
+		MSG="the dialog did not map: $(q summary-roles)"
 		return 1
 	}
 	# shellcheck disable=SC2046
@@ -631,13 +518,13 @@ c_notification_gone_focused() {
 	set -- $(q geometry role:notification)
 	ctl input move $(($1 + 10)) $(($2 + 10)) >/dev/null && ctl input click >/dev/null
 	wait_until 30 is_focused role:notification || {
-		MSG="the click did not focus it: $(q summary)"
+		MSG="the click did not focus it: $(q summary-roles)"
 		return 1
 	}
 	bar_cmd "close-notification 1"
 	wait_until 50 window_gone role:notification && wait_until 30 is_focused title:Cover
 	rc=$?
-	MSG="after the focused notification went away: $(q summary)"
+	MSG="after the focused notification went away: $(q summary-roles)"
 	stop_pid "$PID_N"
 	return $rc
 }
@@ -645,7 +532,7 @@ c_notification_gone_focused() {
 c_notification_too_big() {
 	bar_cmd "notification-big 3000 3000 $NOTE"
 	wait_until 100 is_mapped "title:notification 2" || {
-		MSG="never mapped: $(q summary)"
+		MSG="never mapped: $(q summary-roles)"
 		return 1
 	}
 	# shellcheck disable=SC2046
@@ -723,30 +610,21 @@ c_click_bar() {
 # other; closing that one gives the focus back to C.
 c_dialog_focus_return() {
 	wait_until 30 nothing_focused || wait_until 30 is_focused role:dialog
-	start_client C alpha --title Worker --colour 808080 --size 300x200
-	wait_until 100 is_mapped title:Worker || {
-		MSG="the window never mapped"
-		return 1
-	}
-	id=$(wfield title:Worker id)
-	ctl focus "$id" >/dev/null 2>&1 && wait_until 30 is_focused title:Worker || {
-		MSG="cannot focus it"
-		return 1
-	}
+	start_focused C alpha Worker "the window" --colour 808080 --size 300x200 || return 1
 	bar_cmd "dialog 200 100 00ffff"
 	wait_until 100 is_focused "title:dialog 2" || {
-		MSG="dialog 2 did not take the focus: $(q summary)"
+		MSG="dialog 2 did not take the focus: $(q summary-roles)"
 		return 1
 	}
 	bar_cmd "close-dialog 2"
 	wait_until 50 is_focused "title:dialog 1" || {
-		MSG="closing dialog 2 did not focus dialog 1: $(q summary)"
+		MSG="closing dialog 2 did not focus dialog 1: $(q summary-roles)"
 		return 1
 	}
 	bar_cmd "close-dialog 1"
 	wait_until 50 is_focused title:Worker
 	rc=$?
-	MSG="after both dialogs closed: $(q summary)"
+	MSG="after both dialogs closed: $(q summary-roles)"
 	return $rc
 }
 
@@ -755,7 +633,7 @@ c_dialog_focus_return() {
 c_dialog_too_big() {
 	bar_cmd "dialog-big 3000 3000 00ffff"
 	wait_until 100 is_mapped "title:dialog 3" || {
-		MSG="never mapped: $(q summary)"
+		MSG="never mapped: $(q summary-roles)"
 		return 1
 	}
 	# shellcheck disable=SC2046
@@ -909,11 +787,7 @@ c_invalid() {
 
 c_sigterm() {
 	kill -TERM "$COMP_PID"
-	i=0
-	while kill -0 "$COMP_PID" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_until 51 has_ended "$COMP_PID"
 	wait "$COMP_PID"
 	rc=$?
 	MSG="exit status $rc"

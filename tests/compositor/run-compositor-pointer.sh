@@ -38,10 +38,8 @@ CTL=${2:-}
 POINTER=${3:-}
 TOPLEVEL=${4:-}
 PNGPIX=${5:-}
-MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
-PYTHON=${PYTHON3:-/usr/bin/python3}
-[ -x "$PYTHON" ] || PYTHON=python3
-SHOTS=${CLOISON_BUILD_ROOT:-${TMPDIR:-/tmp}}/test-shots
+comp_test_defaults
+SHOT_PREFIX=compositor-pointer
 
 # Must match the configuration below and compositor/server.h.
 WIDTH=1280
@@ -57,30 +55,8 @@ MAGENTA=ff00ff
 W2=800
 H2=600
 
-n=0
-failed=0
-skip_reason=
-MSG=
-T=
-RUN=/nonexistent
-CONF=/nonexistent
-CTLSOCK=/nonexistent
-COMP_PID=
-PIDS=
-
-TIMEOUT=
-command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout -k 2"
-
 cleanup() {
-	for pid in $PIDS; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in $PIDS $COMP_PID; do
-		stop_pid "$pid"
-	done
-	if [ -n "$T" ] && [ -d "$T" ]; then
-		rm -rf "$T"
-	fi
+	stop_all "$COMP_PID"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -88,123 +64,9 @@ trap 'exit 130' INT TERM HUP
 # --- set-up -----------------------------------------------------------------------
 
 check_prerequisites() {
-	for f in "$COMP" "$CTL" "$POINTER" "$TOPLEVEL" "$PNGPIX"; do
-		if [ -z "$f" ] || [ ! -x "$f" ]; then
-			skip_reason="${f:-an argument} is not built (usage: run-compositor-pointer.sh COMPOSITOR CLOISON_CTL CL_TEST_POINTER CL_TEST_TOPLEVEL CL_PNG_PIXEL)"
-			return 1
-		fi
-	done
-	if ! command -v "$PYTHON" >/dev/null 2>&1; then
-		skip_reason="python3 is not installed (reads cloison-ctl's JSON)"
-		return 1
-	fi
-	if ! command -v mkfifo >/dev/null 2>&1; then
-		skip_reason="mkfifo is not installed"
-		return 1
-	fi
-	return 0
-}
-
-write_files() {
-	cat >"$CONF" <<-EOF
-		[level low]
-		label=Low
-		colour=#$LOW
-		rank=0
-
-		[level high]
-		label=High
-		colour=#$HIGH
-		rank=10
-
-		[cage alpha]
-		level=low
-		network=false
-		applications=
-
-		[cage gamma]
-		level=low
-		network=false
-		applications=
-
-		[cage beta]
-		level=high
-		network=false
-		applications=
-	EOF
-	# q.py FILE COMMAND ARGS: questions about `cloison-ctl windows` or
-	# `outputs` replies.  A window is named by its title.
-	cat >"$T/q.py" <<'EOF'
-import json, sys
-
-BORDER, TITLEBAR = 4, 24
-d = json.load(open(sys.argv[1]))
-cmd, args = sys.argv[2], sys.argv[3:]
-ws = d.get("windows", [])
-
-
-def find(title):
-    for i, w in enumerate(ws):
-        if w["title"] == title:
-            return i, w
-    sys.exit(1)
-
-
-def outer(w):
-    return (w["x"] - BORDER, w["y"] - BORDER - TITLEBAR,
-            w["x"] + w["width"] + BORDER, w["y"] + w["height"] + BORDER)
-
-
-def covered(x, y, idx):
-    for w in ws[:idx]:
-        if not w["mapped"]:
-            continue
-        x0, y0, x1, y1 = outer(w)
-        if x0 <= x < x1 and y0 <= y < y1:
-            return True
-    return False
-
-
-if cmd == "get":
-    i, w = find(args[0])
-    v = w[args[1]]
-    print(json.dumps(v) if isinstance(v, bool) or v is None else v)
-elif cmd == "geometry":
-    i, w = find(args[0])
-    print(w["x"], w["y"], w["width"], w["height"])
-elif cmd == "client-point":
-    # A point of the client area that no window stacked above covers.
-    i, w = find(args[0])
-    x, y, cw, ch = w["x"], w["y"], w["width"], w["height"]
-    for fy in (0.5, 0.25, 0.75, 0.1, 0.9):
-        for fx in (0.5, 0.25, 0.75, 0.1, 0.9):
-            px, py = x + int(cw * fx), y + int(ch * fy)
-            if not covered(px, py, i):
-                print(px, py)
-                sys.exit(0)
-    sys.exit(1)
-elif cmd == "title-point":
-    # A point of the title bar (left part, away from the label's end).
-    i, w = find(args[0])
-    print(w["x"] + w["width"] - 20, w["y"] - BORDER - TITLEBAR // 2)
-elif cmd == "output":
-    for o in d.get("outputs", []):
-        if o["name"] == args[0]:
-            a = o["work_area"]
-            print(o["x"], o["y"], o["width"], o["height"],
-                  a["x"], a["y"], a["width"], a["height"])
-            sys.exit(0)
-    sys.exit(1)
-elif cmd == "output-names":
-    print(" ".join(o["name"] for o in d.get("outputs", [])))
-elif cmd == "summary":
-    for w in ws:
-        print("%s %s/%s at %d,%d %dx%d%s" % (
-            json.dumps(w["title"]), w["cage"], w["level"], w["x"], w["y"],
-            w["width"], w["height"], " focused" if w["focused"] else ""))
-else:
-    sys.exit("unknown command " + cmd)
-EOF
+	need_executables "run-compositor-pointer.sh COMPOSITOR CLOISON_CTL CL_TEST_POINTER CL_TEST_TOPLEVEL CL_PNG_PIXEL" \
+		"$COMP" "$CTL" "$POINTER" "$TOPLEVEL" "$PNGPIX" &&
+		need_commands "$PYTHON" mkfifo
 }
 
 setup() {
@@ -216,7 +78,8 @@ setup() {
 	unset WAYLAND_DISPLAY WAYLAND_SOCKET DISPLAY
 	CONF=$T/cloison.conf
 	CTLSOCK=$RUN/cloison/core/ctl
-	write_files
+	write_config_cages alpha:low gamma:low beta:high
+	install_window_query
 	start_compositor "$RUN" "$T/compositor.log" --test-input
 	rc=$?
 	COMP_PID=$STARTED_PID
@@ -232,11 +95,7 @@ start() {
 	name=$2
 	cage=$3
 	shift 3
-	WAYLAND_DISPLAY=$RUN/cloison/cages/$cage/wayland-0 "$prog" --title "$name" "$@" \
-		>"$T/$name.out" 2>"$T/$name.err" &
-	pid=$!
-	PIDS="$PIDS $pid"
-	eval "PID_$name=\$pid"
+	start_program "$prog" "$name" "$cage" --title "$name" "$@"
 }
 
 # start_mapped PROGRAM NAME CAGE ARGS...: start, wait until mapped and drawn.
@@ -297,39 +156,6 @@ shot() {
 	ctl screenshot "$T/$1.png" ${2:+"$2"} >/dev/null 2>"$T/ctl.err"
 }
 
-keep_shot() {
-	name=$1
-	png=$2
-	note=$3
-	shift 3
-	mkdir -p "$SHOTS" 2>/dev/null || return 0
-	base=$SHOTS/compositor-pointer-$((n + 1))-$name
-	cp "$png" "$base.png" 2>/dev/null
-	"$PNGPIX" "$png" --mark "$base-marked.png" "$@" 2>/dev/null
-	{
-		echo "$note"
-		echo "points (x y): $*"
-		cat "$T/w.json" 2>/dev/null
-	} >"$base.txt"
-	diag "screenshot kept: $base.png (points marked in $base-marked.png, note $base.txt)"
-}
-
-# pixels_are NAME PNG RRGGBB POINTS...
-pixels_are() {
-	name=$1
-	png=$2
-	want=$3
-	shift 3
-	out=$("$PNGPIX" "$png" --expect "$want" --tolerance "$TOLERANCE" "$@" 2>&1)
-	rc=$?
-	MSG="want #$want: $(echo "$out" | awk '{ printf "%s(%s,%s)=%s ", sep, $1, $2, $3 }')"
-	if [ $rc != 0 ]; then
-		keep_shot "$name" "$png" "expected #$want: $out" "$@"
-		return 1
-	fi
-	return 0
-}
-
 # strip_points X0 W: points of the strip of an output at X0 of width W,
 # away from its label (left) and from the pointer.
 strip_points() {
@@ -364,7 +190,7 @@ start_placed() {
 	# shellcheck disable=SC2086
 	start_mapped $sp_args "$@" || return 1
 	place "$sp_name" "$sp_x" "$sp_y" || {
-		MSG="cannot move $sp_name to $sp_x,$sp_y: $(q summary | tr '\n' ';')"
+		MSG="cannot move $sp_name to $sp_x,$sp_y: $(q summary-places | tr '\n' ';')"
 		return 1
 	}
 }
@@ -390,7 +216,7 @@ c_dnd_same_level() {
 	# shellcheck disable=SC2046
 	set -- $(q client-point rcv)
 	[ $# = 2 ] || {
-		MSG="no uncovered point of the receiver: $(q summary | tr '\n' ';')"
+		MSG="no uncovered point of the receiver: $(q summary-places | tr '\n' ';')"
 		return 1
 	}
 	RX=$1
@@ -412,7 +238,7 @@ c_dnd_same_level() {
 
 c_dnd_focus_kept() {
 	windows
-	MSG="focused after the drop: $(q summary | grep focused)"
+	MSG="focused after the drop: $(q summary-places | grep focused)"
 	[ "$(q get src focused)" = true ] && [ "$(q get rcv focused)" = false ]
 }
 
@@ -422,7 +248,7 @@ c_dnd_cross_level() {
 	# shellcheck disable=SC2046
 	set -- $(q client-point rcvhigh) $(q client-point rcv)
 	[ $# = 4 ] || {
-		MSG="no uncovered points: $(q summary | tr '\n' ';')"
+		MSG="no uncovered points: $(q summary-places | tr '\n' ';')"
 		return 1
 	}
 	HX=$1
@@ -473,12 +299,30 @@ c_dnd_bad_serial() {
 		alive
 }
 
+# dies_mid_drag NAME X Y ARGS...: a client of cage alpha dragging from its
+# window (cl-test-pointer ARGS...) to X, Y is killed mid-drag; the pointer
+# moves on and is released.
+dies_mid_drag() {
+	dmd_name=$1
+	dmd_x=$2
+	dmd_y=$3
+	shift 3
+	start_placed "$POINTER" "$dmd_name" alpha 40 420 --colour 000088 --size 200x150 "$@" ||
+		return 1
+	drag_to "$dmd_name" "$dmd_x" "$dmd_y" || return 1
+	wait_line "$T/$dmd_name.out" '^drag-start' || return 1
+	eval "kill -KILL \"\${PID_$dmd_name:-}\""
+	sleep 0.2
+	glide "$dmd_x" "$dmd_y" $((dmd_x + 20)) $((dmd_y + 20))
+	release
+}
+
 c_dnd_source_destroyed() {
 	start_placed "$POINTER" gone alpha 40 420 --colour 000088 --size 200x150 --drag bye \
 		--icon 40,40 || return 1
 	# shellcheck disable=SC2046
 	set -- $(q client-point rcv)
-	[ $# = 2 ] || { MSG="no such point: $(q summary | tr '\n' ';')"; return 1; }
+	[ $# = 2 ] || { MSG="no such point: $(q summary-places | tr '\n' ';')"; return 1; }
 	drag_to gone "$1" "$2" || return 1
 	wait_line "$T/gone.out" '^drag-start' || return 1
 	kill -USR1 "${PID_gone:-}"
@@ -489,23 +333,9 @@ c_dnd_source_destroyed() {
 	glide "$1" "$2" $(($1 + 10)) $(($2 + 10))
 	release
 	# Then a client that dies in the middle of its drag.
-	start_placed "$POINTER" dies alpha 40 420 --colour 000088 --size 200x150 --drag bye \
-		--icon 40,40 || return 1
-	drag_to dies "$1" "$2" || return 1
-	wait_line "$T/dies.out" '^drag-start' || return 1
-	kill -KILL "${PID_dies:-}"
-	sleep 0.2
-	glide "$1" "$2" $(($1 + 20)) $(($2 + 20))
-	release
+	dies_mid_drag dies "$1" "$2" --drag bye --icon 40,40 || return 1
 	# And one that dies in the middle of a drag without a source.
-	start_placed "$POINTER" diesns alpha 40 420 --colour 000088 --size 200x150 --drag x \
-		--no-source --icon 40,40 || return 1
-	drag_to diesns "$1" "$2" || return 1
-	wait_line "$T/diesns.out" '^drag-start' || return 1
-	kill -KILL "${PID_diesns:-}"
-	sleep 0.2
-	glide "$1" "$2" $(($1 + 20)) $(($2 + 20))
-	release
+	dies_mid_drag diesns "$1" "$2" --drag x --no-source --icon 40,40 || return 1
 	# A later drag still works.
 	data=$(count_lines "$T/rcv.out" '^dnd-data hello-low')
 	drag_to src "$1" "$2" && wait_line "$T/rcv.out" '^dnd-enter' && release
@@ -572,7 +402,7 @@ c_move_request_up() {
 		return 1
 	# shellcheck disable=SC2046
 	set -- $(q client-point mover)
-	[ $# = 2 ] || { MSG="no such point: $(q summary | tr '\n' ';')"; return 1; }
+	[ $# = 2 ] || { MSG="no such point: $(q summary-places | tr '\n' ';')"; return 1; }
 	y0=$(q get mover y)
 	move "$1" "$2" && press || return 1
 	wait_line "$T/mover.out" '^move-requested' || {
@@ -600,12 +430,12 @@ c_move_frame_up() {
 	# Move it down first, by its frame.
 	# shellcheck disable=SC2046
 	set -- $(q title-point mover)
-	[ $# = 2 ] || { MSG="no such point: $(q summary | tr '\n' ';')"; return 1; }
+	[ $# = 2 ] || { MSG="no such point: $(q summary-places | tr '\n' ';')"; return 1; }
 	move "$1" "$2" && press && glide "$1" "$2" "$1" $(($2 + 200)) && release || return 1
 	y0=$(wfield mover y)
 	# shellcheck disable=SC2046
 	set -- $(q title-point mover)
-	[ $# = 2 ] || { MSG="no such point: $(q summary | tr '\n' ';')"; return 1; }
+	[ $# = 2 ] || { MSG="no such point: $(q summary-places | tr '\n' ';')"; return 1; }
 	move "$1" "$2" && press && glide "$1" "$2" $(($1 - 50)) 0 || return 1
 	shot frame-up
 	release
@@ -724,7 +554,7 @@ c_output_move_across() {
 	windows
 	# shellcheck disable=SC2046
 	set -- $(q title-point mover)
-	[ $# = 2 ] || { MSG="no such point: $(q summary | tr '\n' ';')"; return 1; }
+	[ $# = 2 ] || { MSG="no such point: $(q summary-places | tr '\n' ';')"; return 1; }
 	move "$1" "$2" && press && glide "$1" "$2" $((WIDTH + 300)) 0 || return 1
 	move $((WIDTH + 300)) 0
 	shot across "$OUT2"
@@ -766,7 +596,7 @@ c_output_remove() {
 		bad="$bad fullscreen at $fs;"
 	shot removed || return 1
 	colour=$LOW
-	q summary | grep -q 'beta/high.* focused' && colour=$HIGH
+	q summary-places | grep -q 'beta/high.* focused' && colour=$HIGH
 	# shellcheck disable=SC2046
 	pixels_are removed-strip "$T/removed.png" "$colour" $(strip_points 0 "$WIDTH") || return 1
 	MSG="${bad:+outside output 1:$bad }fullscreen now $fs; strip $MSG"
@@ -800,17 +630,11 @@ c_clean_exit() {
 	drag_to last 600 300 || return 1
 	wait_line "$T/last.out" '^drag-start' || return 1
 	kill -TERM "$COMP_PID"
-	i=0
-	while kill -0 "$COMP_PID" 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$COMP_PID" 2>/dev/null; then
+	if ! wait_exit "$COMP_PID" 100; then
 		MSG="still running 10 s after SIGTERM"
 		return 1
 	fi
-	wait "$COMP_PID"
-	st=$?
+	st=$EXIT_STATUS
 	COMP_PID=
 	errors=$(grep -c 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' "$T/compositor.log")
 	MSG="exit status $st, sanitizer reports: $errors"

@@ -43,17 +43,8 @@ TOPLEVEL=${3:-}
 GLOBALS=${4:-}
 PNGPIX=${5:-}
 GTK_HELLO=${6:-}
-MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
-PYTHON=${PYTHON3:-/usr/bin/python3}
-[ -x "$PYTHON" ] || PYTHON=python3
-SHOTS=${CLOISON_BUILD_ROOT:-${TMPDIR:-/tmp}}/test-shots
-if [ -n "${CLOISON_SOURCE_ROOT:-}" ]; then
-	REFDIR=$CLOISON_SOURCE_ROOT/tests/compositor/reference
-else
-	REFDIR=$(dirname "$0")/reference
-fi
-REFDIR=${CLOISON_REFERENCE_DIR:-$REFDIR}
-UPDATE_REFS=${CLOISON_UPDATE_REFERENCES:-0}
+comp_test_defaults
+SHOT_PREFIX=compositor
 
 # Must match the configuration below and compositor/server.h.
 WIDTH=1280
@@ -66,34 +57,13 @@ TOLERANCE=8
 # allow small antialiasing differences.
 REF_TOLERANCE=24
 
-n=0
-failed=0
-skip_reason=
-MSG=
-
-T=
-RUN=/nonexistent
-CONF=/nonexistent
-CTLSOCK=/nonexistent
-COMP_PID=
 COMP2_PID=
 SCENE_PID=
 SCENE_CLIENTS=
-PIDS=
-
-TIMEOUT=
-command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout -k 2"
 
 cleanup() {
-	for pid in $PIDS; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in $PIDS $SCENE_PID $COMP2_PID $COMP_PID; do
-		stop_pid "$pid"
-	done
-	if [ -n "$T" ] && [ -d "$T" ]; then
-		rm -rf "$T"
-	fi
+	# shellcheck disable=SC2086 # lists of pids, some empty
+	stop_all $SCENE_PID $COMP2_PID $COMP_PID
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -101,111 +71,10 @@ trap 'exit 130' INT TERM HUP
 # --- prerequisites and set-up ---------------------------------------------------
 
 check_prerequisites() {
-	if [ -z "$COMP" ] || [ -z "$CTL" ] || [ -z "$TOPLEVEL" ] || [ -z "$GLOBALS" ] ||
-		[ -z "$PNGPIX" ]; then
-		skip_reason="usage: run-compositor.sh COMPOSITOR CLOISON_CTL CL_TEST_TOPLEVEL CL_TEST_GLOBALS CL_PNG_PIXEL"
-		return 1
-	fi
-	for f in "$COMP" "$CTL" "$TOPLEVEL" "$GLOBALS" "$PNGPIX" $GTK_HELLO; do
-		if [ ! -x "$f" ]; then
-			skip_reason="$f is not built"
-			return 1
-		fi
-	done
-	if ! command -v "$PYTHON" >/dev/null 2>&1; then
-		skip_reason="python3 is not installed (reads cloison-ctl's JSON)"
-		return 1
-	fi
-	if ! command -v mkfifo >/dev/null 2>&1; then
-		skip_reason="mkfifo is not installed"
-		return 1
-	fi
-	return 0
-}
-
-write_helpers() {
-	# q.py FILE COMMAND ARGS: questions about a `cloison-ctl windows` reply.
-	# A window is named by "title:TEXT" or "app:APP_ID".
-	cat >"$T/q.py" <<'EOF'
-import json, sys
-
-BORDER, TITLEBAR = 4, 24
-WIDTH, HEIGHT = int(sys.argv[1]), int(sys.argv[2])
-d = json.load(open(sys.argv[3]))
-cmd, args = sys.argv[4], sys.argv[5:]
-ws = d.get("windows", [])
-
-
-def find(sel):
-    kind, _, value = sel.partition(":")
-    key = {"title": "title", "app": "app_id"}[kind]
-    for i, w in enumerate(ws):
-        if w[key] == value:
-            return i, w
-    sys.exit(1)
-
-
-def outer(w):
-    return (w["x"] - BORDER, w["y"] - BORDER - TITLEBAR,
-            w["x"] + w["width"] + BORDER, w["y"] + w["height"] + BORDER)
-
-
-def covered(x, y, idx):
-    for w in ws[:idx]:
-        if not w["mapped"]:
-            continue
-        x0, y0, x1, y1 = outer(w)
-        if x0 <= x < x1 and y0 <= y < y1:
-            return True
-    return False
-
-
-def first_free(points, idx):
-    for x, y in points:
-        if 0 <= x < WIDTH and 0 <= y < HEIGHT and not covered(x, y, idx):
-            print(x, y)
-            return
-    sys.exit(1)
-
-
-if cmd == "get":
-    i, w = find(args[0])
-    v = w[args[1]]
-    print(json.dumps(v) if isinstance(v, bool) or v is None else v)
-elif cmd == "index":
-    print(find(args[0])[0])
-elif cmd == "geometry":
-    i, w = find(args[0])
-    print(w["x"], w["y"], w["width"], w["height"])
-elif cmd == "summary":
-    for w in ws:
-        print("%s id %d %s/%s at %d,%d %dx%d%s%s" % (
-            json.dumps(w["title"]), w["id"], w["cage"], w["level"], w["x"], w["y"],
-            w["width"], w["height"], " focused" if w["focused"] else "",
-            "" if w["mapped"] else " unmapped"))
-elif cmd == "focused":
-    print(" ".join(w["title"] for w in ws if w["focused"]) or "-")
-elif cmd == "count":
-    print(sum(1 for w in ws if w["title"].startswith(args[0])))
-elif cmd == "frame-point":
-    # A point of the border, just outside the client area, that no window
-    # stacked above covers.
-    i, w = find(args[0])
-    x, y, cw, ch = w["x"], w["y"], w["width"], w["height"]
-    pts = []
-    for f in (0.5, 0.25, 0.75, 0.1, 0.9):
-        pts += [(x - 2, y + int(ch * f)), (x + cw + 1, y + int(ch * f)),
-                (x + int(cw * f), y + ch + 1)]
-    first_free(pts, i)
-elif cmd == "client-point":
-    i, w = find(args[0])
-    x, y, cw, ch = w["x"], w["y"], w["width"], w["height"]
-    pts = [(x + int(cw * fx), y + int(ch * fy))
-           for fy in (0.5, 0.25, 0.75, 0.1, 0.9) for fx in (0.5, 0.25, 0.75, 0.1, 0.9)]
-    first_free(pts, i)
-else:
-    sys.exit("unknown command " + cmd)
-EOF
+	# shellcheck disable=SC2086 # GTK_HELLO: none or one path
+	need_executables "run-compositor.sh COMPOSITOR CLOISON_CTL CL_TEST_TOPLEVEL CL_TEST_GLOBALS CL_PNG_PIXEL" \
+		"$COMP" "$CTL" "$TOPLEVEL" "$GLOBALS" "$PNGPIX" $GTK_HELLO &&
+		need_commands "$PYTHON" mkfifo
 }
 
 setup() {
@@ -219,7 +88,7 @@ setup() {
 	CONF=$T/cloison.conf
 	CTLSOCK=$RUN/cloison/core/ctl
 	write_config
-	write_helpers
+	install_window_query
 	start_compositor "$RUN" "$T/compositor.log" --test-input || {
 		COMP_PID=$STARTED_PID
 		return 1
@@ -229,11 +98,6 @@ setup() {
 }
 
 # --- helpers ------------------------------------------------------------------------
-
-# q ARGS...: its q.py also takes the screen size (lib.sh's does not).
-q() {
-	"$PYTHON" "$T/q.py" "$WIDTH" "$HEIGHT" "$T/w.json" "$@" 2>/dev/null
-}
 
 is_gone() {
 	windows && ! q get "$1" id >/dev/null
@@ -262,42 +126,6 @@ key_count() {
 
 shot() {
 	ctl screenshot "$T/$1.png" >/dev/null 2>"$T/ctl.err"
-}
-
-# keep_shot NAME PNG NOTE POINTS...: keep a failing screenshot.
-keep_shot() {
-	name=$1
-	png=$2
-	note=$3
-	shift 3
-	mkdir -p "$SHOTS" 2>/dev/null || return 0
-	base=$SHOTS/compositor-$((n + 1))-$name
-	cp "$png" "$base.png" 2>/dev/null
-	"$PNGPIX" "$png" --mark "$base-marked.png" "$@" 2>/dev/null
-	{
-		echo "$note"
-		echo "points (x y): $*"
-		echo "window list:"
-		cat "$T/w.json" 2>/dev/null
-	} >"$base.txt"
-	diag "screenshot kept: $base.png (probed points marked in $base-marked.png, note $base.txt)"
-}
-
-# pixels_are NAME PNG RRGGBB POINTS...: every point within TOLERANCE.
-pixels_are() {
-	name=$1
-	png=$2
-	want=$3
-	shift 3
-	out=$("$PNGPIX" "$png" --expect "$want" --tolerance "$TOLERANCE" "$@" 2>&1)
-	rc=$?
-	got=$(echo "$out" | awk '{ printf "%s(%s,%s)=%s ", sep, $1, $2, $3 }')
-	MSG="want #$want: $got"
-	if [ $rc != 0 ]; then
-		keep_shot "$name" "$png" "expected #$want (tolerance $TOLERANCE): $out" "$@"
-		return 1
-	fi
-	return 0
 }
 
 # Points of the bar strip away from its label.
@@ -336,31 +164,27 @@ c_socket_modes() {
 	MSG="mode 0600, owner $(id -u):$seen"
 }
 
-# A client claiming to be core ("cloison-bar", "[High]") through alpha.
-c_tag_alpha() {
-	start_client A1 alpha --app-id cloison-bar --title "[High] fake" --colour 0000ff \
-		--size 300x200
-	if ! wait_mapped "title:[High] fake"; then
-		MSG="the window never mapped: $(head -c 300 "$T/A1.err")"
+# tagged_as NAME CAGE APP_ID TITLE COLOUR LEVEL: a 300x200 window claiming
+# APP_ID and TITLE through CAGE's socket is tagged CAGE/LEVEL.
+tagged_as() {
+	start_client "$1" "$2" --app-id "$3" --title "$4" --colour "$5" --size 300x200
+	if ! wait_mapped "title:$4"; then
+		MSG="the window never mapped: $(head -c 300 "$T/$1.err")"
 		return 1
 	fi
-	cage=$(q get "title:[High] fake" cage)
-	level=$(q get "title:[High] fake" level)
-	MSG="app_id cloison-bar, title [High] fake: cage $cage, level $level"
-	[ "$cage" = alpha ] && [ "$level" = low ]
+	cage=$(q get "title:$4" cage)
+	level=$(q get "title:$4" level)
+	MSG="app_id $3, title $4: cage $cage, level $level"
+	[ "$cage" = "$2" ] && [ "$level" = "$6" ]
+}
+
+# A client claiming to be core ("cloison-bar", "[High]") through alpha.
+c_tag_alpha() {
+	tagged_as A1 alpha cloison-bar "[High] fake" 0000ff low
 }
 
 c_tag_beta() {
-	start_client B1 beta --app-id org.cloison.Low --title "[Low] fake" --colour ffff00 \
-		--size 300x200
-	if ! wait_mapped "title:[Low] fake"; then
-		MSG="the window never mapped: $(head -c 300 "$T/B1.err")"
-		return 1
-	fi
-	cage=$(q get "title:[Low] fake" cage)
-	level=$(q get "title:[Low] fake" level)
-	MSG="app_id org.cloison.Low, title [Low] fake: cage $cage, level $level"
-	[ "$cage" = beta ] && [ "$level" = high ]
+	tagged_as B1 beta org.cloison.Low "[Low] fake" ffff00 high
 }
 
 # frame_colour SELECTOR NAME COLOUR: focus, screenshot, border pixel.
@@ -374,7 +198,7 @@ frame_colour() {
 		MSG="screenshot failed: $(cat "$T/ctl.err")"
 		return 1
 	fi
-	pt=$(q frame-point "$1") || {
+	pt=$(q frame-point "$1" "$WIDTH" "$HEIGHT") || {
 		MSG="no uncovered border point for $1"
 		return 1
 	}
@@ -498,7 +322,7 @@ c_keys_focused_only() {
 
 c_keys_click_focus() {
 	windows
-	pt=$(q client-point title:k2) || {
+	pt=$(q client-point title:k2 "$WIDTH" "$HEIGHT") || {
 		MSG="no visible point of k2 to click"
 		diag "windows, front first:" "$(q summary)"
 		return 1
@@ -667,7 +491,7 @@ cursor_strip() {
 	sleep 0.2
 	windows
 	if [ -z "$px" ]; then
-		pt=$(q client-point "title:$name") || {
+		pt=$(q client-point "title:$name" "$WIDTH" "$HEIGHT") || {
 			MSG="no visible point of the window"
 			return 1
 		}
@@ -754,18 +578,28 @@ c_clip_low_to_high() {
 	[ -n "$got" ] && ! grep -q "$SECRET_LOW" "$T/G2.out"
 }
 
-c_clip_high_to_low() {
-	start_client SH beta --title sel-src-high --colour 603030 --size 160x100 \
-		--set-selection "$SECRET_HIGH"
-	if ! wait_mapped title:sel-src-high || ! focus title:sel-src-high ||
-		! wait_until 30 file_has "$T/SH.out" '^selection-set'; then
-		MSG="the beta client could not set the clipboard"
+# sel_from_high KIND SRC GET_LOW GET_HIGH TITLE SECRET COLOUR [--primary]: a
+# source SRC in beta (TITLE-src-high) sets the KIND to SECRET; then the
+# readers of sel_same_level are focused in turn, what they read last in got1
+# (alpha) and got2 (beta).
+sel_from_high() {
+	kind=$1 src=$2 low=$3 high=$4 title=$5 secret=$6 colour=$7
+	shift 7
+	start_client "$src" beta --title "$title-src-high" --colour "$colour" --size 160x100 "$@" \
+		--set-selection "$secret"
+	if ! wait_mapped "title:$title-src-high" || ! focus "title:$title-src-high" ||
+		! wait_until 30 file_has "$T/$src.out" '^selection-set'; then
+		MSG="the beta client could not set the $kind"
 		return 1
 	fi
-	focus_and_read G1 title:sel-low
-	got1=$(last_selection "$T/G1.out")
-	focus_and_read G2 title:sel-high
-	got2=$(last_selection "$T/G2.out")
+	focus_and_read "$low" "title:$title-low"
+	got1=$(last_selection "$T/$low.out")
+	focus_and_read "$high" "title:$title-high"
+	got2=$(last_selection "$T/$high.out")
+}
+
+c_clip_high_to_low() {
+	sel_from_high clipboard SH G1 G2 sel "$SECRET_HIGH" 603030 || return 1
 	MSG="after beta offered $SECRET_HIGH: alpha reader sees ${got1:-nothing}, beta reader sees ${got2:-nothing}"
 	! grep -q "$SECRET_HIGH" "$T/G1.out" && [ "$got2" = "$SECRET_HIGH" ] &&
 		[ "$got1" = "$SECRET_LOW" ]
@@ -782,17 +616,7 @@ c_primary_same_level() {
 c_primary_across_levels() {
 	focus_and_read P2 title:psel-high
 	got=$(last_selection "$T/P2.out")
-	start_client PH beta --title psel-src-high --colour 503030 --size 160x100 --primary \
-		--set-selection "$PRIMARY_HIGH"
-	if ! wait_mapped title:psel-src-high || ! focus title:psel-src-high ||
-		! wait_until 30 file_has "$T/PH.out" '^selection-set'; then
-		MSG="the beta client could not set the primary selection"
-		return 1
-	fi
-	focus_and_read P1 title:psel-low
-	got1=$(last_selection "$T/P1.out")
-	focus_and_read P2 title:psel-high
-	got2=$(last_selection "$T/P2.out")
+	sel_from_high "primary selection" PH P1 P2 psel "$PRIMARY_HIGH" 503030 --primary || return 1
 	MSG="beta reader first saw ${got:-nothing}; after beta offered $PRIMARY_HIGH: alpha reader sees ${got1:-nothing}, beta reader sees ${got2:-nothing}"
 	! grep -q "$PRIMARY_LOW" "$T/P2.out" && ! grep -q "$PRIMARY_HIGH" "$T/P1.out" &&
 		[ "$got2" = "$PRIMARY_HIGH" ] && [ "$got1" = "$PRIMARY_LOW" ]
@@ -807,22 +631,16 @@ c_close() {
 	id=$(q get title:closeme id)
 	ctl close "$id" >/dev/null 2>"$T/ctl.err"
 	rc=$?
-	i=0
 	# shellcheck disable=SC2153 # set by start_client
-	while kill -0 "$PID_CL" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$PID_CL" 2>/dev/null; then
+	if ! wait_exit "$PID_CL" 50; then
 		MSG="close $id: exit $rc, but the client is still running 5 s later"
 		return 1
 	fi
-	wait "$PID_CL"
-	st=$?
+	st=$EXIT_STATUS
 	wait_until 30 is_gone title:closeme
 	gone=$?
 	MSG="close $id: exit $rc; the client got xdg_toplevel.close and exited $st; window gone: $([ $gone = 0 ] && echo yes || echo no)"
-	[ $rc = 0 ] && [ $st = 0 ] && [ $gone = 0 ] && file_has "$T/CL.out" '^close 1'
+	[ $rc = 0 ] && [ "$st" = 0 ] && [ $gone = 0 ] && file_has "$T/CL.out" '^close 1'
 }
 
 # Another user must not be served even if it could reach the socket: make
@@ -968,24 +786,18 @@ c_input_refused_all() {
 c_quit() {
 	"$CTL" --timeout 20 --socket "$T/run2/cloison/core/ctl" quit >/dev/null 2>&1
 	rc=$?
-	i=0
-	while kill -0 "$COMP2_PID" 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$COMP2_PID" 2>/dev/null; then
+	if ! wait_exit "$COMP2_PID" 100; then
 		MSG="quit replied (exit $rc) but the compositor still runs after 10 s"
 		return 1
 	fi
-	wait "$COMP2_PID"
-	st=$?
+	st=$EXIT_STATUS
 	COMP2_PID=
 	left=
 	for f in "$T/run2/cloison/core"/*; do
 		[ -e "$f" ] && left="$left ${f##*/}"
 	done
 	MSG="quit: exit $rc; compositor exit status $st; core/ left:${left:- nothing}"
-	if [ $rc != 0 ] || [ $st != 0 ]; then
+	if [ $rc != 0 ] || [ "$st" != 0 ]; then
 		diag "second compositor's log (last 30 lines):" "$(tail -n 30 "$T/compositor2.log")"
 		return 1
 	fi
@@ -1017,18 +829,12 @@ c_flood() {
 		return 1
 	fi
 	start_client FL alpha --title flood --colour ff8000 --size 64x64 --count 200
-	i=0
 	# shellcheck disable=SC2153 # set by start_client
-	while kill -0 "$PID_FL" 2>/dev/null && [ $i -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$PID_FL" 2>/dev/null; then
+	if ! wait_exit "$PID_FL" 300; then
 		MSG="the flooding client (200 toplevels) is still connected after 30 s"
 		return 1
 	fi
-	wait "$PID_FL"
-	st=$?
+	st=$EXIT_STATUS
 	made=$(grep -c '^mapped' "$T/FL.out")
 	why=$(head -n 1 "$T/FL.err")
 	if ! wait_until 50 is_gone title:flood; then
@@ -1066,17 +872,11 @@ c_foot() {
 
 c_sigterm() {
 	kill -TERM "$COMP_PID"
-	i=0
-	while kill -0 "$COMP_PID" 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$COMP_PID" 2>/dev/null; then
+	if ! wait_exit "$COMP_PID" 100; then
 		MSG="still running 10 s after SIGTERM"
 		return 1
 	fi
-	wait "$COMP_PID"
-	st=$?
+	st=$EXIT_STATUS
 	COMP_PID=
 	left=
 	for f in "$CTLSOCK" "$RUN/cloison/cages/alpha/wayland-0" \
@@ -1084,7 +884,7 @@ c_sigterm() {
 		[ -e "$f" ] && left="$left ${f#"$RUN"/}"
 	done
 	MSG="exit status $st; sockets left:${left:- none}"
-	if [ $st != 0 ]; then
+	if [ "$st" != 0 ]; then
 		diag "compositor log (last 30 lines):" "$(tail -n 30 "$T/compositor.log")"
 		return 1
 	fi

@@ -43,9 +43,7 @@ COMP=${1:-}
 CTL=${2:-}
 TOPLEVEL=${3:-}
 PNGPIX=${4:-}
-MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
-PYTHON=${PYTHON3:-/usr/bin/python3}
-[ -x "$PYTHON" ] || PYTHON=python3
+comp_test_defaults
 
 LOW=00aa00
 HIGH=cc0000
@@ -57,24 +55,14 @@ WATCHDOG=10
 # A start that fails must fail within this many seconds.
 PROMPT=5
 
-n=0
-failed=0
-skip_reason=
-MSG=
-T=
 PARENT_PID=
 NESTED_PID=
 X11_PID=
 XVFB_PID=
-PIDS=
 
 cleanup() {
-	for pid in $PIDS $NESTED_PID $X11_PID $PARENT_PID $XVFB_PID; do
-		stop_pid "$pid"
-	done
-	if [ -n "$T" ] && [ -d "$T" ]; then
-		rm -rf "$T"
-	fi
+	# shellcheck disable=SC2086 # lists of pids, some empty
+	stop_all $NESTED_PID $X11_PID $PARENT_PID $XVFB_PID
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -82,19 +70,9 @@ trap 'exit 130' INT TERM HUP
 # --- set-up ---------------------------------------------------------------------
 
 check_prerequisites() {
-	for f in "$COMP" "$CTL" "$TOPLEVEL" "$PNGPIX"; do
-		if [ -z "$f" ] || [ ! -x "$f" ]; then
-			skip_reason="usage: run-nested.sh COMPOSITOR CLOISON_CTL CL_TEST_TOPLEVEL CL_PNG_PIXEL (missing '$f')"
-			return 1
-		fi
-	done
-	for p in "$PYTHON" mkfifo timeout; do
-		if ! command -v "$p" >/dev/null 2>&1; then
-			skip_reason="$p is not installed"
-			return 1
-		fi
-	done
-	return 0
+	need_executables "run-nested.sh COMPOSITOR CLOISON_CTL CL_TEST_TOPLEVEL CL_PNG_PIXEL" \
+		"$COMP" "$CTL" "$TOPLEVEL" "$PNGPIX" &&
+		need_commands "$PYTHON" mkfifo timeout
 }
 
 setup() {
@@ -106,51 +84,8 @@ setup() {
 	export HOME="$T/home" XDG_CONFIG_HOME="$T/home" XDG_CACHE_HOME="$T/home"
 	unset WAYLAND_DISPLAY WAYLAND_SOCKET DISPLAY WLR_BACKENDS WLR_RENDERER WLR_DRM_DEVICES
 	CONF=$T/cloison.conf
-	cat >"$CONF" <<-EOF
-		[level low]
-		label=Low
-		colour=#$LOW
-		rank=0
-
-		[level high]
-		label=High
-		colour=#$HIGH
-		rank=10
-
-		[cage alpha]
-		level=low
-		network=false
-		applications=
-
-		[cage beta]
-		level=high
-		network=false
-		applications=
-	EOF
-	cat >"$T/q.py" <<'EOF'
-import json, sys
-
-d = json.load(open(sys.argv[1]))
-cmd, args = sys.argv[2], sys.argv[3:]
-if cmd == "output":
-    o = d["outputs"][0]
-    print(o["name"], o["width"], o["height"])
-elif cmd == "window":
-    for w in d["windows"]:
-        if w["title"] == args[0]:
-            print(w["id"], w["cage"], w["level"], str(w["mapped"]).lower(),
-                  str(w["focused"]).lower(), w["x"], w["y"], w["width"], w["height"])
-            break
-    else:
-        sys.exit(1)
-elif cmd == "cage-window":
-    for w in d["windows"]:
-        if w["cage"] == args[0] and w["mapped"]:
-            print(w["id"], w["x"], w["y"], w["width"], w["height"])
-            break
-    else:
-        sys.exit(1)
-EOF
+	write_config
+	install_window_query
 	return 0
 }
 
@@ -190,7 +125,7 @@ window_info() {
 }
 
 output_info() {
-	ctl "$1" outputs >"$T/o.json" 2>/dev/null && "$PYTHON" "$T/q.py" "$T/o.json" output
+	ctl "$1" outputs >"$T/o.json" 2>/dev/null && "$PYTHON" "$T/q.py" "$T/o.json" first-output
 }
 
 is_mapped() {
