@@ -7,6 +7,8 @@
 #
 # ok TEXT, not_ok TEXT   one TAP line (not_ok counts a failure)
 # check TEXT COMMAND...  ok TEXT if COMMAND succeeds, else not_ok TEXT
+#                        (tap_check: the same, under a name that
+#                        tests/compositor/lib.sh's check does not replace)
 # diag LINE...           TAP diagnostic lines
 # wait_for TENTHS COMMAND...
 #                        retry COMMAND every 0.1 s until it succeeds, at most
@@ -30,6 +32,9 @@
 # cage_homes CAGE...     $DATA/cloison/cages/CAGE/home, each level 0700
 # session_env            the session's programs ($COMP, $BAR, $TRANSFERD,
 #                        $NOTIFYD, $CAGE_BIN, $CAGE_INIT) in its environment
+# descendants PID       every pid below PID (not PID itself), from /proc
+#                        ($PYTHON)
+# alive_of PID...        those of the PIDs still running (not zombies)
 # start_bus SOCKET LOG   a private dbus-daemon (the core bus) listening on
 #                        SOCKET, its stderr in LOG: BUS (its address) and
 #                        BUS_PID set; 1 if the socket is not there in 10 s
@@ -45,7 +50,7 @@ not_ok() {
 	failed=$((failed + 1))
 }
 
-check() {
+tap_check() {
 	desc=$1
 	shift
 	if "$@"; then
@@ -53,6 +58,10 @@ check() {
 	else
 		not_ok "$desc"
 	fi
+}
+
+check() {
+	tap_check "$@"
 }
 
 diag() {
@@ -157,6 +166,38 @@ cage_homes() {
 session_env() {
 	export CLOISON_COMPOSITOR="$COMP" CLOISON_BAR="$BAR" CLOISON_TRANSFERD="$TRANSFERD"
 	export CLOISON_NOTIFYD="$NOTIFYD" CLOISON_CAGE_COMMAND="$CAGE_BIN" CLOISON_CAGE_INIT="$CAGE_INIT"
+}
+
+descendants() {
+	"${PYTHON:-python3}" - "$1" <<'EOF'
+import os, sys
+parent = {}
+for p in os.listdir("/proc"):
+    if not p.isdigit():
+        continue
+    try:
+        with open("/proc/%s/stat" % p) as f:
+            s = f.read()
+    except OSError:
+        continue
+    parent[int(p)] = int(s[s.rindex(")") + 2:].split()[1])
+todo, out = [int(sys.argv[1])], []
+while todo:
+    cur = todo.pop()
+    for pid, pp in parent.items():
+        if pp == cur:
+            out.append(pid)
+            todo.append(pid)
+print(" ".join(map(str, sorted(out))))
+EOF
+}
+
+alive_of() {
+	for p in "$@"; do
+		if [ -r "/proc/$p/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$p/stat" 2>/dev/null; then
+			printf '%s ' "$p"
+		fi
+	done
 }
 
 start_bus() {

@@ -127,37 +127,6 @@ for p in os.listdir("/proc"):
 sys.exit(1)
 EOF2
 }
-# Every pid below PID (not PID itself), from /proc.
-descendants() {
-	"$PYTHON" - "$1" <<'EOF2'
-import os, sys
-parent = {}
-for p in os.listdir("/proc"):
-    if not p.isdigit():
-        continue
-    try:
-        with open("/proc/%s/stat" % p) as f:
-            s = f.read()
-    except OSError:
-        continue
-    parent[int(p)] = int(s[s.rindex(")") + 2:].split()[1])
-todo, out = [int(sys.argv[1])], []
-while todo:
-    cur = todo.pop()
-    for pid, pp in parent.items():
-        if pp == cur:
-            out.append(pid)
-            todo.append(pid)
-print(" ".join(map(str, sorted(out))))
-EOF2
-}
-alive_of() { # alive_of PID...: those still running (not zombies)
-	for p in "$@"; do
-		if [ -r "/proc/$p/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$p/stat" 2>/dev/null; then
-			printf '%s ' "$p"
-		fi
-	done
-}
 session_call() { # session_call METHOD [ARGS]: org.cloison.Session1.METHOD into $T/call.out
 	m=$1
 	shift

@@ -370,30 +370,6 @@ unread() {
 	display_call UnreadSecurity 2>/dev/null | sed -n 's/^(uint32 \([0-9]*\),)$/\1/p'
 }
 
-# Every pid below PID (not PID itself), from /proc.
-descendants() {
-	"$PYTHON" - "$1" <<'EOF'
-import os, sys
-parent = {}
-for p in os.listdir("/proc"):
-    if not p.isdigit():
-        continue
-    try:
-        with open("/proc/%s/stat" % p) as f:
-            s = f.read()
-    except OSError:
-        continue
-    parent[int(p)] = int(s[s.rindex(")") + 2:].split()[1])
-todo, out = [int(sys.argv[1])], []
-while todo:
-    cur = todo.pop()
-    for pid, pp in parent.items():
-        if pp == cur:
-            out.append(pid)
-            todo.append(pid)
-print(" ".join(map(str, sorted(out))))
-EOF
-}
 
 # The pid of the session's child whose command line has ARG1 and ARG2 in a row
 # (ARG1 may be the program, argv[0]).
@@ -456,14 +432,6 @@ new_alpha() {
 }
 alpha_back() {
 	windows && q has alpha-app && [ "$(q get alpha-app id)" != "$ALPHA_WID" ]
-}
-
-alive_of() { # alive_of PID...: those still running (not zombies)
-	for p in "$@"; do
-		if [ -r "/proc/$p/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$p/stat" 2>/dev/null; then
-			printf '%s ' "$p"
-		fi
-	done
 }
 
 start_session() { # start_session LOG ARGS...
