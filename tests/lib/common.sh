@@ -32,7 +32,7 @@
 # cage_homes CAGE...     $DATA/cloison/cages/CAGE/home, each level 0700
 # session_env            the session's programs ($COMP, $BAR, $TRANSFERD,
 #                        $NOTIFYD, $CAGE_BIN, $CAGE_INIT) in its environment
-# descendants PID       every pid below PID (not PID itself), from /proc
+# descendants PID        every pid below PID (not PID itself), from /proc
 #                        ($PYTHON)
 # alive_of PID...        those of the PIDs still running (not zombies)
 # start_bus SOCKET LOG   a private dbus-daemon (the core bus) listening on
