@@ -1,32 +1,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Helpers shared by the bar's tests (run-bar-gtk.sh, run-bar-notify.sh), sourced
-# after tests/compositor/lib.sh (start_compositor here replaces its one).  They use
-# the caller's variables: n, failed, T, COMP, CTL, BAR, COMP_PID, PNGPIX, REFDIR,
+# after tests/compositor/lib.sh (start_compositor here replaces its one, and
+# tests/lib/common.sh, sourced here, its check).  They use the caller's
+# variables: n, failed, T, COMP, CTL, BAR, COMP_PID, PNGPIX, REFDIR,
 # REF_TOLERANCE, UPDATE_REFS, SHOTS, PYTHON.
 # shellcheck shell=sh disable=SC2034
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $*"
-	failed=$((failed + 1))
-}
-
-wait_for() { # wait_for TENTHS COMMAND...: retry until it succeeds
-	tries=$1
-	shift
-	i=0
-	while ! "$@"; do
-		i=$((i + 1))
-		[ $i -ge "$tries" ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
+# ok, not_ok, check, wait_for, skip_all, private_dirs, start_bus…
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
 
 # The broker wants the cages' runtime directories (made by the compositor).
 start_compositor() { # start_compositor RUNTIME LOG: sets COMP_PID

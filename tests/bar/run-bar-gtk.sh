@@ -28,6 +28,7 @@ PNGPIX=${5:-}
 TRANSFERD=${6:-}
 CLI=${7:-}
 MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
+TEST_NAME=bar
 PYTHON=${PYTHON3:-/usr/bin/python3}
 [ -x "$PYTHON" ] || PYTHON=python3
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -57,71 +58,35 @@ CLIENT_PIDS=
 . "$HERE/lib.sh"
 
 # check DESCRIPTION COMMAND...: unlike lib.sh's, no skipping and no MSG.
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
-
 cleanup() {
 	# shellcheck disable=SC2086
 	stop_pids $CLIENT_PIDS
 	stop_pids $COMP_PID $BROKER_PID $DBUS_PID
-	if [ -n "$T" ] && [ -d "$T" ] && [ "${CLOISON_TEST_KEEP:-0}" != 1 ]; then
-		rm -rf "$T"
-	fi
+	remove_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-skip_all() {
-	if [ "$MUST_RUN" = 1 ]; then
-		echo "1..1"
-		echo "not ok 1 - bar tests cannot run: $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 0
-}
-
 # --- prerequisites -------------------------------------------------------------------
 
 for f in "$COMP" "$CTL" "$BAR" "$TOPLEVEL" "$PNGPIX" "$TRANSFERD" "$CLI"; do
-	[ -n "$f" ] && [ -x "$f" ] || skip_all "a required program is missing or not built: '$f'"
+	[ -n "$f" ] && [ -x "$f" ] || skip_with "a required program is missing or not built: '$f'"
 done
-command -v dbus-daemon >/dev/null 2>&1 || skip_all "dbus-daemon is not installed (tools/install-deps)"
-command -v "$PYTHON" >/dev/null 2>&1 || skip_all "python3 is not installed"
-command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list 2>/dev/null | head -n 1)" ] ||
-	skip_all "no font is installed (fontconfig finds none)"
+command -v dbus-daemon >/dev/null 2>&1 || skip_with "dbus-daemon is not installed (tools/install-deps)"
+command -v "$PYTHON" >/dev/null 2>&1 || skip_with "python3 is not installed"
+have_font || skip_all
 LOCALEDIR=$BUILD_ROOT/po
 [ -f "$LOCALEDIR/fr/LC_MESSAGES/cloison.mo" ] ||
-	skip_all "the French catalogue is not built ($LOCALEDIR/fr/LC_MESSAGES/cloison.mo)"
+	skip_with "the French catalogue is not built ($LOCALEDIR/fr/LC_MESSAGES/cloison.mo)"
 
 # --- set-up ----------------------------------------------------------------------------
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/cloison-bar-test.XXXXXX") || exit 1
-chmod 0700 "$T"
-RUN=$T/run
-DATA=$T/data
-STATE=$T/state
-mkdir -m 0700 "$RUN" "$DATA" "$STATE" "$T/home" "$T/config" "$T/cache" "$T/run-fr"
-for d in cloison cloison/cages; do
-	mkdir -m 0700 "$DATA/$d"
-done
-for c in alpha beta; do
-	mkdir -m 0700 "$DATA/cloison/cages/$c" "$DATA/cloison/cages/$c/home"
-done
+# Stable pixels (private_dirs: the cairo renderer, no accessibility bus), a fixed clock.
+private_dirs cloison-bar-test run-fr
+cage_homes alpha beta
 A=$DATA/cloison/cages/alpha/home
 B=$DATA/cloison/cages/beta/home
-export XDG_RUNTIME_DIR="$RUN" XDG_DATA_HOME="$DATA" XDG_STATE_HOME="$STATE" HOME="$T/home"
-export XDG_CONFIG_HOME="$T/config" XDG_CACHE_HOME="$T/cache"
-unset WAYLAND_DISPLAY WAYLAND_SOCKET DISPLAY
-# Stable pixels: the cairo renderer, no accessibility bus, a fixed clock.
-export GSK_RENDERER=cairo GTK_A11Y=none CLOISON_BAR_CLOCK=12:34 LANGUAGE=C LC_ALL=C.UTF-8
+export CLOISON_BAR_CLOCK=12:34
 export CLOISON_LOCALEDIR="$LOCALEDIR"
 # "Start" in the cages dialog runs this instead of the real launcher.
 cat >"$T/fake-cage" <<EOF
@@ -187,12 +152,10 @@ elif cmd == "focused":
     print(" ".join(str(w["title"]) for w in ws if w["focused"]) or "-")
 EOF
 
-dbus-daemon --session --address="unix:path=$T/bus" --nofork --nopidfile \
-	>"$T/dbus.log" 2>&1 &
-DBUS_PID=$!
-export DBUS_SESSION_BUS_ADDRESS="unix:path=$T/bus"
-
-wait_for 100 test -S "$T/bus" || {
+start_bus "$T/bus" "$T/dbus.log"
+DBUS_PID=$BUS_PID
+export DBUS_SESSION_BUS_ADDRESS="$BUS"
+[ -S "$T/bus" ] || {
 	echo "1..1"
 	echo "not ok 1 - dbus-daemon starts"
 	diag "$(cat "$T/dbus.log")"

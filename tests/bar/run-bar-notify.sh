@@ -34,6 +34,7 @@ TOPLEVEL=${4:-}
 PNGPIX=${5:-}
 NOTIFYD=${6:-}
 MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
+TEST_NAME="bar notification"
 PYTHON=${PYTHON3:-/usr/bin/python3}
 [ -x "$PYTHON" ] || PYTHON=python3
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -85,49 +86,30 @@ cleanup() {
 	# shellcheck disable=SC2086
 	stop_pids $CLIENT_PIDS
 	stop_pids $COMP_PID $NOTIFYD_PID $DBUS_PID
-	if [ -n "$T" ] && [ -d "$T" ] && [ "${CLOISON_TEST_KEEP:-0}" != 1 ]; then
-		rm -rf "$T"
-	fi
+	remove_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-skip_all() {
-	if [ "$MUST_RUN" = 1 ]; then
-		echo "1..1"
-		echo "not ok 1 - bar notification tests cannot run: $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 0
-}
-
 # --- prerequisites -------------------------------------------------------------------
 
 for f in "$COMP" "$CTL" "$BAR" "$TOPLEVEL" "$PNGPIX" "$NOTIFYD"; do
-	[ -n "$f" ] && [ -x "$f" ] || skip_all "a required program is missing or not built: '$f'"
+	[ -n "$f" ] && [ -x "$f" ] || skip_with "a required program is missing or not built: '$f'"
 done
-command -v dbus-daemon >/dev/null 2>&1 || skip_all "dbus-daemon is not installed (tools/install-deps)"
-command -v "$PYTHON" >/dev/null 2>&1 || skip_all "python3 is not installed"
-command -v mkfifo >/dev/null 2>&1 || skip_all "mkfifo is not installed"
-command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list 2>/dev/null | head -n 1)" ] ||
-	skip_all "no font is installed (fontconfig finds none)"
+command -v dbus-daemon >/dev/null 2>&1 || skip_with "dbus-daemon is not installed (tools/install-deps)"
+command -v "$PYTHON" >/dev/null 2>&1 || skip_with "python3 is not installed"
+command -v mkfifo >/dev/null 2>&1 || skip_with "mkfifo is not installed"
+have_font || skip_all
 LOCALEDIR=$BUILD_ROOT/po
 [ -f "$LOCALEDIR/fr/LC_MESSAGES/cloison.mo" ] ||
-	skip_all "the French catalogue is not built ($LOCALEDIR/fr/LC_MESSAGES/cloison.mo)"
+	skip_with "the French catalogue is not built ($LOCALEDIR/fr/LC_MESSAGES/cloison.mo)"
 
 # --- set-up ----------------------------------------------------------------------------
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/cloison-bar-notify.XXXXXX") || exit 1
-chmod 0700 "$T"
-RUN=$T/run
-mkdir -m 0700 "$RUN" "$T/run-fr" "$T/home" "$T/config" "$T/cache" "$T/data" "$T/state"
-export XDG_RUNTIME_DIR="$RUN" HOME="$T/home" XDG_CONFIG_HOME="$T/config"
-export XDG_CACHE_HOME="$T/cache" XDG_DATA_HOME="$T/data" XDG_STATE_HOME="$T/state"
-unset WAYLAND_DISPLAY WAYLAND_SOCKET DISPLAY
-# Stable pixels: the cairo renderer, no accessibility bus, a fixed clock,
-# times shown in UTC.
-export GSK_RENDERER=cairo GTK_A11Y=none CLOISON_BAR_CLOCK=12:34 LANGUAGE=C LC_ALL=C.UTF-8 TZ=UTC
+# Stable pixels (private_dirs: the cairo renderer, no accessibility bus), a
+# fixed clock, times shown in UTC.
+private_dirs cloison-bar-notify run-fr
+export CLOISON_BAR_CLOCK=12:34 TZ=UTC
 export CLOISON_LOCALEDIR="$LOCALEDIR"
 
 CONF=$T/cloison.conf
@@ -172,12 +154,10 @@ elif cmd == "focused":
     print(" ".join(str(w["title"]) for w in ws if w["focused"]) or "-")
 EOF
 
-dbus-daemon --session --address="unix:path=$T/bus" --nofork --nopidfile \
-	>"$T/dbus.log" 2>&1 &
-DBUS_PID=$!
-export DBUS_SESSION_BUS_ADDRESS="unix:path=$T/bus"
-
-wait_for 100 test -S "$T/bus" || {
+start_bus "$T/bus" "$T/dbus.log"
+DBUS_PID=$BUS_PID
+export DBUS_SESSION_BUS_ADDRESS="$BUS"
+[ -S "$T/bus" ] || {
 	echo "1..1"
 	echo "not ok 1 - dbus-daemon starts"
 	diag "$(cat "$T/dbus.log")"

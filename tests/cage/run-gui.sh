@@ -16,6 +16,8 @@
 # CLOISON_TESTS_MUST_RUN=1 (then they fail).
 # shellcheck source=tests/cage/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
 
 set -u
 
@@ -47,18 +49,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $*"
-	failed=$((failed + 1))
-}
 
 skip() {
 	n=$((n + 1))

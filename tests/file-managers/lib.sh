@@ -13,12 +13,16 @@
 # CONF, CTLSOCK, the homes A B G D, and starts everything (pids in FM_PIDS,
 # the broker's in BROKER_PID); fm_cleanup stops them by pid.
 #
+# is DESCRIPTION COMMAND...      one TAP line from a command's status
+#                                (tests/lib/common.sh's tap_check: here
+#                                check is tests/compositor/lib.sh's).
 # in_cage CAGE PROGRAM ARGS...   a program of the cage's home, in a fresh
 #                                cage; $T/out, $T/err, status in rc.
 # start_broker                   (again, after a kill): BROKER_PID.
 # sha FILE, xattr FILE NAME      as in tests/transfer/run-transfer.sh.
 # tests/bar/lib.sh for shot, reference and click_at (it sets REFDIR-relative
-# screenshots), then tests/compositor/lib.sh, whose start_compositor (no bar)
+# screenshots) and, through it, tests/lib/common.sh (TAP lines, wait_file,
+# private_dirs, start_bus), then tests/compositor/lib.sh, whose start_compositor (no bar)
 # replaces the bar's.
 # shellcheck source=tests/bar/lib.sh
 . "$(dirname "$0")/../bar/lib.sh"
@@ -33,13 +37,11 @@ FM_CAGES="alpha beta gamma delta"
 fm_cleanup() {
 	# shellcheck disable=SC2086
 	stop_pids $BROKER_PID $FM_PIDS
-	if [ -n "${T:-}" ] && [ -d "$T" ] && [ "${CLOISON_TEST_KEEP:-0}" != 1 ]; then
-		rm -rf "$T"
-	fi
+	remove_tmp
 }
 
-fm_wait_file() {
-	wait_until "${2:-100}" test -e "$1"
+is() {
+	tap_check "$@"
 }
 
 start_broker() {
@@ -53,23 +55,14 @@ start_broker() {
 # fm_setup: everything above; returns 1 (with a diagnostic) when something
 # does not start.
 fm_setup() {
-	T=$(mktemp -d "${TMPDIR:-/tmp}/cloison-fm-test.XXXXXX") || return 1
-	chmod 0700 "$T"
-	RUN=$T/run
-	DATA=$T/data
-	mkdir -m 0700 "$RUN" "$DATA" "$T/state" "$T/home" "$T/config" "$T/cache" \
-		"$DATA/cloison" "$DATA/cloison/cages"
-	for c in $FM_CAGES; do
-		mkdir -m 0700 "$DATA/cloison/cages/$c" "$DATA/cloison/cages/$c/home"
-	done
+	private_dirs cloison-fm-test
+	# shellcheck disable=SC2086
+	cage_homes $FM_CAGES || return 1
 	A=$DATA/cloison/cages/alpha/home
 	B=$DATA/cloison/cages/beta/home
 	G=$DATA/cloison/cages/gamma/home
 	D=$DATA/cloison/cages/delta/home
-	export XDG_RUNTIME_DIR="$RUN" XDG_DATA_HOME="$DATA" XDG_STATE_HOME="$T/state"
-	export HOME="$T/home" XDG_CONFIG_HOME="$T/config" XDG_CACHE_HOME="$T/cache"
 	export CLOISON_CAGE_INIT="$CAGE_INIT"
-	unset WAYLAND_DISPLAY WAYLAND_SOCKET DISPLAY
 	CONF=$T/cloison.conf
 	WIDTH=${WIDTH:-1024}
 	HEIGHT=${HEIGHT:-768}
@@ -118,11 +111,10 @@ fm_setup() {
 		action=deny
 	EOF
 
-	dbus-daemon --session --address="unix:path=$T/bus" --nofork --nopidfile \
-		>"$T/dbus.log" 2>&1 &
-	FM_PIDS="$FM_PIDS $!"
-	export DBUS_SESSION_BUS_ADDRESS="unix:path=$T/bus"
-	if ! wait_until 100 test -S "$T/bus"; then
+	start_bus "$T/bus" "$T/dbus.log"
+	FM_PIDS="$FM_PIDS $BUS_PID"
+	export DBUS_SESSION_BUS_ADDRESS="$BUS"
+	if ! [ -S "$T/bus" ]; then
 		diag "dbus-daemon did not start:" "$(cat "$T/dbus.log")"
 		return 1
 	fi
@@ -137,7 +129,7 @@ fm_setup() {
 	done
 	"${PYTHON:-python3}" "$LISTEN" "$T/listen-ready" "$@" >"$T/listen.log" 2>&1 &
 	FM_PIDS="$FM_PIDS $!"
-	if ! fm_wait_file "$T/listen-ready"; then
+	if ! wait_file "$T/listen-ready"; then
 		diag "listen.py did not start:" "$(cat "$T/listen.log")"
 		return 1
 	fi
@@ -147,7 +139,7 @@ fm_setup() {
 	fi
 	"$AGENT" --bus "$DBUS_SESSION_BUS_ADDRESS" --ready "$T/agent-ready" >"$T/agent.log" 2>&1 &
 	FM_PIDS="$FM_PIDS $!"
-	if ! fm_wait_file "$T/agent-ready"; then
+	if ! wait_file "$T/agent-ready"; then
 		diag "cl-test-agent did not start:" "$(cat "$T/agent.log")"
 		return 1
 	fi

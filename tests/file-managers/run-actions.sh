@@ -43,6 +43,7 @@ FM_RUN=${8:-}
 ACTIONS=${9:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
+TEST_NAME="the file-manager action"
 PYTHON=${PYTHON3:-/usr/bin/python3}
 [ -x "$PYTHON" ] || PYTHON=python3
 TIMEOUT="timeout -k 5"
@@ -55,36 +56,6 @@ T=
 trap fm_cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $*"
-	failed=$((failed + 1))
-}
-
-is() {
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
-
-skip_all() {
-	if [ "$MUST_RUN" = 1 ]; then
-		echo "1..1"
-		echo "not ok 1 - the file-manager action tests cannot run: $skip_reason"
-		exit 1
-	fi
-	echo "1..0 # SKIP $skip_reason"
-	exit 0
-}
 
 for tool in xmllint desktop-file-validate dbus-daemon; do
 	command -v $tool >/dev/null 2>&1 || {

@@ -64,16 +64,11 @@
 
 set -u
 
-abs() {
-	case $1 in
-	/* | '') printf '%s' "$1" ;;
-	*) printf '%s/%s' "$(pwd)" "$1" ;;
-	esac
-}
 SESSION=$(abs "${1:-}") COMP=$(abs "${2:-}") CTL=$(abs "${3:-}") BAR=$(abs "${4:-}")
 TRANSFERD=$(abs "${5:-}") CAGE_BIN=$(abs "${6:-}") CAGE_INIT=$(abs "${7:-}")
 NOTIFYD=$(abs "${8:-}") PNGPIX=$(abs "${9:-}") MODULE=$(abs "${10:-}")
 MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
+TEST_NAME=Nautilus
 PYTHON=${PYTHON3:-/usr/bin/python3}
 [ -x "$PYTHON" ] || PYTHON=python3
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -105,44 +100,13 @@ EXEC_PIDS=
 MON_PID=
 
 cleanup() {
-	if [ -n "$SPID" ]; then
-		kill -TERM "$SPID" 2>/dev/null
-		i=0
-		while kill -0 "$SPID" 2>/dev/null && [ $i -lt 300 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$SPID" 2>/dev/null
-		wait "$SPID" 2>/dev/null
-	fi
+	stop_session
 	# The exec clients end with their cage; any left is stopped by pid.
 	stop_pids $EXEC_PIDS $MON_PID
-	if [ -n "$T" ] && [ -d "$T" ] && [ "${CLOISON_TEST_KEEP:-0}" != 1 ]; then
-		rm -rf "$T"
-	fi
+	remove_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-
-skip_all() {
-	if [ "$MUST_RUN" = 1 ]; then
-		echo "1..1"
-		echo "not ok 1 - Nautilus tests cannot run: $skip_reason"
-		exit 1
-	fi
-	echo "1..0 # SKIP $skip_reason"
-	exit 0
-}
-
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
 
 # --- prerequisites ---------------------------------------------------------------------
 
@@ -160,20 +124,14 @@ if ! command -v dbus-daemon >/dev/null 2>&1 || ! command -v gdbus >/dev/null 2>&
 	skip_reason="dbus-daemon or gdbus is not installed (tools/install-deps)"
 	skip_all
 fi
-if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list 2>/dev/null | head -n 1)" ]; then
-	skip_reason="no font is installed (fontconfig finds none)"
-	skip_all
-fi
+have_font || skip_all
 
 # --- set-up ------------------------------------------------------------------------------
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/cloison-nautilus-test.XXXXXX") || exit 1
-chmod 0700 "$T"
-RUN=$T/run
-DATA=$T/data
-STATE=$T/state
-mkdir -m 0700 "$RUN" "$DATA" "$STATE" "$T/home" "$T/config" "$T/cache"
-mkdir -m 0700 "$DATA/cloison" "$DATA/cloison/cages"
+private_dirs cloison-nautilus-test
+export CLOISON_BAR_CLOCK=12:34
+session_env
+cage_homes low high lone
 # What the cage account must read is world-readable; the homes are given
 # to it by the launcher.
 for c in low high lone; do
@@ -228,12 +186,6 @@ mkdir -m 0755 "$T/extensions"
 cp "$MODULE" "$T/extensions/"
 chmod 0644 "$T/extensions/"*
 
-export XDG_RUNTIME_DIR="$RUN" XDG_DATA_HOME="$DATA" XDG_STATE_HOME="$STATE" HOME="$T/home"
-export XDG_CONFIG_HOME="$T/config" XDG_CACHE_HOME="$T/cache"
-unset WAYLAND_DISPLAY WAYLAND_SOCKET DISPLAY DBUS_SESSION_BUS_ADDRESS
-export GSK_RENDERER=cairo GTK_A11Y=none CLOISON_BAR_CLOCK=12:34 LANGUAGE=C LC_ALL=C.UTF-8
-export CLOISON_COMPOSITOR="$COMP" CLOISON_BAR="$BAR" CLOISON_TRANSFERD="$TRANSFERD"
-export CLOISON_NOTIFYD="$NOTIFYD" CLOISON_CAGE_COMMAND="$CAGE_BIN" CLOISON_CAGE_INIT="$CAGE_INIT"
 export CLOISON_NAUTILUS_EXTENSIONS="$T/extensions"
 
 CONF=$T/cloison.conf
@@ -671,11 +623,7 @@ check "6: Nautilus keeps running in cage lone" lone_alive
 # --- the end -------------------------------------------------------------------------------------
 
 kill -TERM "$SPID"
-i=0
-while kill -0 "$SPID" 2>/dev/null && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_gone "$SPID" 300
 wait "$SPID"
 rc=$?
 SPID=

@@ -45,6 +45,7 @@ GTK=${8:-}
 CLIENT=${9:-}
 PNGPIX=${10:-}
 MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
+TEST_NAME="the transfer window"
 PYTHON=${PYTHON3:-/usr/bin/python3}
 [ -x "$PYTHON" ] || PYTHON=python3
 REFDIR=$(cd "$(dirname "$0")" && pwd)/reference
@@ -69,37 +70,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-skip_all() {
-	if [ "$MUST_RUN" = 1 ]; then
-		echo "1..1"
-		echo "not ok 1 - the transfer window tests cannot run: $skip_reason"
-		exit 1
-	fi
-	echo "1..0 # SKIP $skip_reason"
-	exit 0
-}
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $*"
-	failed=$((failed + 1))
-}
-
-# is DESCRIPTION COMMAND...: one TAP line from a command's status.
-is() {
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
 
 cage_prereqs "$COMP" "$CTL" "$TRANSFERD" "$CAGE_BIN" "$CAGE_INIT" "$AGENT" "$CLI" "$GTK" \
 	"$CLIENT" "$PNGPIX" || skip_all
@@ -107,14 +77,10 @@ command -v dbus-daemon >/dev/null 2>&1 || {
 	skip_reason="dbus-daemon is not installed (tools/install-deps)"
 	skip_all
 }
-[ -n "$(fc-list 2>/dev/null | head -n 1)" ] || {
-	skip_reason="no font is installed (fontconfig finds none)"
-	skip_all
-}
+have_font || skip_all
 
-# Stable pixels: the cairo renderer, no accessibility bus, English.
-export GSK_RENDERER=cairo GTK_A11Y=none LANGUAGE=C LC_ALL=C.UTF-8
-
+# Stable pixels: fm_setup (private_dirs) draws with cairo, without the
+# accessibility bus, in English.
 if ! fm_setup; then
 	echo "1..1"
 	echo "not ok 1 - set-up (compositor, bus, broker, agent)"

@@ -20,6 +20,8 @@
 # Everything started is stopped by pid.
 # shellcheck source=tests/cage/lib.sh
 . "$(dirname "$0")/../cage/lib.sh"
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
 
 set -u
 
@@ -31,6 +33,7 @@ CLIENT=${5:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 LISTEN=$HERE/../cage/listen.py
 MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
+TEST_NAME=notify
 PYTHON=${PYTHON3:-/usr/bin/python3}
 [ -x "$PYTHON" ] || PYTHON=python3
 
@@ -47,23 +50,10 @@ ACT_PID=
 cleanup() {
 	# shellcheck disable=SC2086
 	stop_pids $ACT_PID $WATCH_PID $NOTIFYD_PID $LISTENER_PID $DBUS_PID
-	if [ -n "$T" ] && [ -d "$T" ] && [ "${CLOISON_TEST_KEEP:-0}" != 1 ]; then
-		rm -rf "$T"
-	fi
+	remove_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $*"
-	failed=$((failed + 1))
-}
 
 skip() {
 	if [ "$MUST_RUN" = 1 ]; then
@@ -74,25 +64,6 @@ skip() {
 	fi
 }
 
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
-
-skip_all() {
-	if [ "$MUST_RUN" = 1 ]; then
-		echo "1..1"
-		echo "not ok 1 - notify tests cannot run: $skip_reason"
-		exit 1
-	fi
-	echo "1..0 # SKIP $skip_reason"
-	exit 0
-}
 
 # client_tap ARGS...: run cl-test-notify, its PASS/FAIL lines become TAP.
 client_tap() {
@@ -109,15 +80,6 @@ client_tap() {
 		not_ok "cl-test-notify $1 ran (status $rc)"
 		diag "$(cat "$T/client.err")"
 	fi
-}
-
-wait_file() {
-	i=0
-	while [ ! -e "$1" ] && [ $i -lt "${2:-100}" ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -e "$1" ]
 }
 
 # wait_grep PATTERN FILE [TENTHS]: up to 20 s (or TENTHS/10 s) for a line to
@@ -154,14 +116,8 @@ CAGE_SKIP_REASON=$skip_reason
 
 # --- set-up --------------------------------------------------------------------
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/cloison-notify-test.XXXXXX") || exit 1
-chmod 0700 "$T"
-RUN=$T/run
-DATA=$T/data
-mkdir -m 0700 "$RUN" "$DATA" "$T/home" "$T/config" "$T/state"
+private_dirs cloison-notify-test
 CAGES="alpha beta sa sb ha hb fl"
-export XDG_RUNTIME_DIR="$RUN" XDG_DATA_HOME="$DATA" XDG_STATE_HOME="$T/state" HOME="$T/home"
-export XDG_CONFIG_HOME="$T/config"
 export CLOISON_CAGE_INIT="$CAGE_INIT" CLOISON_NOTIFY_FORWARD="$FORWARD"
 
 CONF=$T/cloison.conf
@@ -185,11 +141,9 @@ EOF
 	done
 } >"$CONF"
 
-dbus-daemon --session --address="unix:path=$T/bus" --nofork --nopidfile \
-	--print-address=1 >"$T/dbus.addr" 2>"$T/dbus.log" &
-DBUS_PID=$!
-BUS="unix:path=$T/bus"
-if ! wait_file "$T/bus"; then
+start_bus "$T/bus" "$T/dbus.log"
+DBUS_PID=$BUS_PID
+if ! [ -S "$T/bus" ]; then
 	diag "dbus-daemon did not start:" "$(cat "$T/dbus.log")"
 	echo "1..1"
 	echo "not ok 1 - set-up"

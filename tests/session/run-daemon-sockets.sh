@@ -20,6 +20,8 @@
 # "Served" means a D-Bus authentication on the socket gets "OK".
 # shellcheck source=tests/cage/lib.sh
 . "$(dirname "$0")/../cage/lib.sh"
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
 
 set -u
 
@@ -27,6 +29,7 @@ TRANSFERD=${1:-}
 NOTIFYD=${2:-}
 PASS=${3:-}
 MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
+TEST_NAME="daemon socket"
 PYTHON=${PYTHON3:-/usr/bin/python3}
 [ -x "$PYTHON" ] || PYTHON=python3
 
@@ -35,61 +38,24 @@ failed=0
 T=
 PIDS=
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $*"
-	failed=$((failed + 1))
-}
-
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
-
 cleanup() {
 	# shellcheck disable=SC2086
 	[ -n "$PIDS" ] && stop_pids $PIDS
-	if [ -n "$T" ] && [ -d "$T" ] && [ "${CLOISON_TEST_KEEP:-0}" != 1 ]; then
-		rm -rf "$T"
-	fi
+	remove_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-skip_all() {
-	if [ "$MUST_RUN" = 1 ]; then
-		echo "1..1"
-		echo "not ok 1 - daemon socket tests cannot run: $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 0
-}
-
 for f in "$TRANSFERD" "$NOTIFYD"; do
 	if [ -z "$f" ] || [ ! -x "$f" ]; then
-		skip_all "usage: run-daemon-sockets.sh TRANSFERD NOTIFYD PASS_FDS_PY"
+		skip_with "usage: run-daemon-sockets.sh TRANSFERD NOTIFYD PASS_FDS_PY"
 	fi
 done
-[ -f "$PASS" ] || skip_all "usage: run-daemon-sockets.sh TRANSFERD NOTIFYD PASS_FDS_PY"
-command -v dbus-daemon >/dev/null 2>&1 || skip_all "dbus-daemon is not installed (tools/install-deps)"
-command -v "$PYTHON" >/dev/null 2>&1 || skip_all "python3 is not installed"
+[ -f "$PASS" ] || skip_with "usage: run-daemon-sockets.sh TRANSFERD NOTIFYD PASS_FDS_PY"
+command -v dbus-daemon >/dev/null 2>&1 || skip_with "dbus-daemon is not installed (tools/install-deps)"
+command -v "$PYTHON" >/dev/null 2>&1 || skip_with "python3 is not installed"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/cloison-daemon-sockets.XXXXXX") || exit 1
-chmod 0700 "$T"
-mkdir -m 0700 "$T/run" "$T/data" "$T/state"
-export XDG_RUNTIME_DIR="$T/run" XDG_DATA_HOME="$T/data" XDG_STATE_HOME="$T/state" HOME="$T"
-unset LISTEN_FDS LISTEN_PID LISTEN_FDNAMES
+private_dirs cloison-daemon-sockets
 CAGES=$T/run/cloison/cages
 CONF=$T/cloison.conf
 cat >"$CONF" <<'EOF2'
@@ -128,16 +94,9 @@ is_socket_0600() {
 	[ -S "$1" ] && [ "$(stat -c %a "$1")" = 600 ]
 }
 
-dbus-daemon --session --address="unix:path=$T/bus" --nofork --nopidfile \
-	--print-address=1 >"$T/bus.addr" 2>"$T/bus.log" &
-PIDS=$!
-BUS="unix:path=$T/bus"
-i=0
-while [ ! -s "$T/bus.addr" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-[ -s "$T/bus.addr" ] || skip_all "dbus-daemon did not start: $(cat "$T/bus.log")"
+start_bus "$T/bus" "$T/bus.log"
+PIDS=$BUS_PID
+[ -S "$T/bus" ] || skip_with "dbus-daemon did not start: $(cat "$T/bus.log")"
 
 wait_ready() { # wait_ready FILE PID
 	i=0

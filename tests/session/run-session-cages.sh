@@ -29,15 +29,11 @@
 # shellcheck disable=SC2086,SC1111
 # shellcheck source=tests/cage/lib.sh
 . "$(dirname "$0")/../cage/lib.sh"
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
 
 set -u
 
-abs() {
-	case $1 in
-	/* | '') printf '%s' "$1" ;;
-	*) printf '%s/%s' "$(pwd)" "$1" ;;
-	esac
-}
 SESSION=$(abs "${1:-}") COMP=$(abs "${2:-}") CTL=$(abs "${3:-}") BAR=$(abs "${4:-}")
 TRANSFERD=$(abs "${5:-}") NOTIFYD=$(abs "${6:-}") CAGE_BIN=$(abs "${7:-}")
 CAGE_INIT=$(abs "${8:-}") PNGPIX=$(abs "${9:-}")
@@ -45,6 +41,7 @@ MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
 PYTHON=${PYTHON3:-/usr/bin/python3}
 [ -x "$PYTHON" ] || PYTHON=python3
 WARNING=ffe08a # the dialog's warning box (confidentiality-bar/bar.c, .cl-warning)
+TEST_NAME="session cages"
 
 n=0
 failed=0
@@ -53,67 +50,13 @@ T=
 SPID=
 HAND=
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $*"
-	failed=$((failed + 1))
-}
-
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
-
 cleanup() {
 	[ -n "$HAND" ] && stop_pids $HAND
-	if [ -n "$SPID" ]; then
-		kill -TERM "$SPID" 2>/dev/null
-		i=0
-		while kill -0 "$SPID" 2>/dev/null && [ $i -lt 300 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$SPID" 2>/dev/null
-		wait "$SPID" 2>/dev/null
-	fi
-	if [ -n "$T" ] && [ -d "$T" ] && [ "${CLOISON_TEST_KEEP:-0}" != 1 ]; then
-		rm -rf "$T"
-	fi
+	stop_session
+	remove_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-
-skip_all() {
-	if [ "$MUST_RUN" = 1 ]; then
-		echo "1..1"
-		echo "not ok 1 - session cages tests cannot run: $skip_reason"
-		exit 1
-	fi
-	echo "1..0 # SKIP $skip_reason"
-	exit 0
-}
-
-wait_for() { # wait_for TENTHS COMMAND...
-	tries=$1
-	shift
-	i=0
-	while ! "$@"; do
-		i=$((i + 1))
-		[ $i -ge "$tries" ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
 
 cage_prereqs "$SESSION" "$COMP" "$CTL" "$BAR" "$TRANSFERD" "$NOTIFYD" "$CAGE_BIN" "$CAGE_INIT" \
 	"$PNGPIX" || skip_all
@@ -126,17 +69,8 @@ done
 
 # --- set-up ------------------------------------------------------------------------------
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/cloison-session-cages.XXXXXX") || exit 1
-chmod 0700 "$T"
-RUN=$T/run
-DATA=$T/data
-mkdir -m 0700 "$RUN" "$DATA" "$T/state" "$T/home" "$T/config" "$T/cache"
-export XDG_RUNTIME_DIR="$RUN" XDG_DATA_HOME="$DATA" XDG_STATE_HOME="$T/state" HOME="$T/home"
-export XDG_CONFIG_HOME="$T/config" XDG_CACHE_HOME="$T/cache"
-unset WAYLAND_DISPLAY WAYLAND_SOCKET DISPLAY DBUS_SESSION_BUS_ADDRESS LISTEN_FDS LISTEN_PID LISTEN_FDNAMES
-export GSK_RENDERER=cairo GTK_A11Y=none LANGUAGE=C LC_ALL=C.UTF-8
-export CLOISON_COMPOSITOR="$COMP" CLOISON_BAR="$BAR" CLOISON_TRANSFERD="$TRANSFERD"
-export CLOISON_NOTIFYD="$NOTIFYD" CLOISON_CAGE_COMMAND="$CAGE_BIN" CLOISON_CAGE_INIT="$CAGE_INIT"
+private_dirs cloison-session-cages
+session_env
 
 CONF=$T/cloison.conf
 cat >"$CONF" <<'EOF2'
@@ -192,37 +126,6 @@ for p in os.listdir("/proc"):
         sys.exit(0)
 sys.exit(1)
 EOF2
-}
-# Every pid below PID (not PID itself), from /proc.
-descendants() {
-	"$PYTHON" - "$1" <<'EOF2'
-import os, sys
-parent = {}
-for p in os.listdir("/proc"):
-    if not p.isdigit():
-        continue
-    try:
-        with open("/proc/%s/stat" % p) as f:
-            s = f.read()
-    except OSError:
-        continue
-    parent[int(p)] = int(s[s.rindex(")") + 2:].split()[1])
-todo, out = [int(sys.argv[1])], []
-while todo:
-    cur = todo.pop()
-    for pid, pp in parent.items():
-        if pp == cur:
-            out.append(pid)
-            todo.append(pid)
-print(" ".join(map(str, sorted(out))))
-EOF2
-}
-alive_of() { # alive_of PID...: those still running (not zombies)
-	for p in "$@"; do
-		if [ -r "/proc/$p/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$p/stat" 2>/dev/null; then
-			printf '%s ' "$p"
-		fi
-	done
 }
 session_call() { # session_call METHOD [ARGS]: org.cloison.Session1.METHOD into $T/call.out
 	m=$1
@@ -447,11 +350,7 @@ BETA=$(launcher_of beta)
 tree=$(descendants "$SPID")
 count=$(echo "$tree" | wc -w)
 kill -TERM "$SPID"
-i=0
-while kill -0 "$SPID" 2>/dev/null && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_gone "$SPID" 300
 wait "$SPID"
 rc=$?
 SPID=

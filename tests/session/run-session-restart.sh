@@ -26,18 +26,15 @@
 # CLOISON_TESTS_MUST_RUN=1.  Everything started is stopped by pid.
 # shellcheck source=tests/cage/lib.sh
 . "$(dirname "$0")/../cage/lib.sh"
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
 
 set -u
 
-abs() {
-	case $1 in
-	/* | '') printf '%s' "$1" ;;
-	*) printf '%s/%s' "$(pwd)" "$1" ;;
-	esac
-}
 SESSION=$(abs "${1:-}") COMP=$(abs "${2:-}") BAR=$(abs "${3:-}") TRANSFERD=$(abs "${4:-}")
 NOTIFYD=$(abs "${5:-}") CAGE_BIN=$(abs "${6:-}") CAGE_INIT=$(abs "${7:-}") CLI=$(abs "${8:-}")
 MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
+TEST_NAME="session restart"
 PYTHON=${PYTHON3:-/usr/bin/python3}
 [ -x "$PYTHON" ] || PYTHON=python3
 
@@ -48,67 +45,13 @@ T=
 SPID=
 HAND=
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $*"
-	failed=$((failed + 1))
-}
-
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
-
 cleanup() {
 	[ -n "$HAND" ] && stop_pids "$HAND"
-	if [ -n "$SPID" ]; then
-		kill -TERM "$SPID" 2>/dev/null
-		i=0
-		while kill -0 "$SPID" 2>/dev/null && [ $i -lt 300 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$SPID" 2>/dev/null
-		wait "$SPID" 2>/dev/null
-	fi
-	if [ -n "$T" ] && [ -d "$T" ] && [ "${CLOISON_TEST_KEEP:-0}" != 1 ]; then
-		rm -rf "$T"
-	fi
+	stop_session
+	remove_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-
-skip_all() {
-	if [ "$MUST_RUN" = 1 ]; then
-		echo "1..1"
-		echo "not ok 1 - session restart tests cannot run: $skip_reason"
-		exit 1
-	fi
-	echo "1..0 # SKIP $skip_reason"
-	exit 0
-}
-
-wait_for() { # wait_for TENTHS COMMAND...
-	tries=$1
-	shift
-	i=0
-	while ! "$@"; do
-		i=$((i + 1))
-		[ $i -ge "$tries" ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
 
 cage_prereqs "$SESSION" "$COMP" "$BAR" "$TRANSFERD" "$NOTIFYD" "$CAGE_BIN" "$CAGE_INIT" "$CLI" ||
 	skip_all
@@ -125,22 +68,11 @@ fi
 
 # --- set-up ------------------------------------------------------------------------------
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/cloison-session-restart.XXXXXX") || exit 1
-chmod 0700 "$T"
-RUN=$T/run
-DATA=$T/data
-mkdir -m 0700 "$RUN" "$T/run2" "$DATA" "$T/state" "$T/home" "$T/config" "$T/cache"
-for d in cloison cloison/cages cloison/cages/alpha cloison/cages/alpha/home; do
-	mkdir -m 0700 "$DATA/$d"
-done
+private_dirs cloison-session-restart run2
+session_env
+cage_homes alpha
 cp "$CLI" "$DATA/cloison/cages/alpha/home/cloison-transfer"
 chmod 0755 "$DATA/cloison/cages/alpha/home/cloison-transfer"
-export XDG_RUNTIME_DIR="$RUN" XDG_DATA_HOME="$DATA" XDG_STATE_HOME="$T/state" HOME="$T/home"
-export XDG_CONFIG_HOME="$T/config" XDG_CACHE_HOME="$T/cache"
-unset WAYLAND_DISPLAY WAYLAND_SOCKET DISPLAY DBUS_SESSION_BUS_ADDRESS LISTEN_FDS LISTEN_PID LISTEN_FDNAMES
-export GSK_RENDERER=cairo GTK_A11Y=none LANGUAGE=C LC_ALL=C.UTF-8
-export CLOISON_COMPOSITOR="$COMP" CLOISON_BAR="$BAR" CLOISON_TRANSFERD="$TRANSFERD"
-export CLOISON_NOTIFYD="$NOTIFYD" CLOISON_CAGE_COMMAND="$CAGE_BIN" CLOISON_CAGE_INIT="$CAGE_INIT"
 
 CONF=$T/cloison.conf
 cat >"$CONF" <<'EOF2'

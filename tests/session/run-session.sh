@@ -57,6 +57,8 @@
 # shellcheck disable=SC2016,SC2046,SC2086
 # shellcheck source=tests/cage/lib.sh
 . "$(dirname "$0")/../cage/lib.sh"
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
 
 set -u
 
@@ -72,13 +74,8 @@ TOPLEVEL=${9:-}
 PNGPIX=${10:-}
 CLI=${11:-}
 MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
+TEST_NAME=session
 # The session finds its programs through absolute paths only.
-abs() {
-	case $1 in
-	/* | '') printf '%s' "$1" ;;
-	*) printf '%s/%s' "$(pwd)" "$1" ;;
-	esac
-}
 SESSION=$(abs "$SESSION") COMP=$(abs "$COMP") CTL=$(abs "$CTL") BAR=$(abs "$BAR")
 TRANSFERD=$(abs "$TRANSFERD") CAGE_BIN=$(abs "$CAGE_BIN") CAGE_INIT=$(abs "$CAGE_INIT")
 NOTIFYD=$(abs "$NOTIFYD") TOPLEVEL=$(abs "$TOPLEVEL") PNGPIX=$(abs "$PNGPIX") CLI=$(abs "$CLI")
@@ -104,66 +101,12 @@ skip_reason=
 T=
 SPID=
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $*"
-	failed=$((failed + 1))
-}
-
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
-
 cleanup() {
-	if [ -n "$SPID" ]; then
-		kill -TERM "$SPID" 2>/dev/null
-		i=0
-		while kill -0 "$SPID" 2>/dev/null && [ $i -lt 300 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$SPID" 2>/dev/null
-		wait "$SPID" 2>/dev/null
-	fi
-	if [ -n "$T" ] && [ -d "$T" ] && [ "${CLOISON_TEST_KEEP:-0}" != 1 ]; then
-		rm -rf "$T"
-	fi
+	stop_session
+	remove_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-
-skip_all() {
-	if [ "$MUST_RUN" = 1 ]; then
-		echo "1..1"
-		echo "not ok 1 - session tests cannot run: $skip_reason"
-		exit 1
-	fi
-	echo "1..0 # SKIP $skip_reason"
-	exit 0
-}
-
-wait_for() { # wait_for TENTHS COMMAND...
-	tries=$1
-	shift
-	i=0
-	while ! "$@"; do
-		i=$((i + 1))
-		[ $i -ge "$tries" ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
 
 # --- prerequisites ---------------------------------------------------------------------
 
@@ -177,23 +120,14 @@ if ! command -v gdbus >/dev/null 2>&1 || ! command -v notify-send >/dev/null 2>&
 	skip_reason="gdbus or notify-send is not installed (libglib2.0-bin, libnotify-bin: tools/install-deps)"
 	skip_all
 fi
-if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list 2>/dev/null | head -n 1)" ]; then
-	skip_reason="no font is installed (fontconfig finds none)"
-	skip_all
-fi
+have_font || skip_all
 
 # --- set-up ------------------------------------------------------------------------------
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/cloison-session-test.XXXXXX") || exit 1
-chmod 0700 "$T"
-RUN=$T/run
-DATA=$T/data
-STATE=$T/state
-mkdir -m 0700 "$RUN" "$DATA" "$STATE" "$T/home" "$T/config" "$T/cache" "$T/run2"
-for d in cloison cloison/cages cloison/cages/alpha cloison/cages/alpha/home \
-	cloison/cages/beta cloison/cages/beta/home; do
-	mkdir -m 0700 "$DATA/$d"
-done
+private_dirs cloison-session-test run2
+export CLOISON_BAR_CLOCK=12:34
+session_env
+cage_homes alpha beta
 for c in alpha beta; do
 	cp "$TOPLEVEL" "$DATA/cloison/cages/$c/home/toplevel"
 	cp "$CLI" "$DATA/cloison/cages/$c/home/cloison-transfer"
@@ -205,12 +139,6 @@ printf 'quarterly report\n' >"$A/report.txt"
 printf 'minutes\n' >"$B/minutes.txt"
 printf '\211PNG\r\n\032\n\000\000\000\rIHDR\000\000\000\001\000\000\000\001\010\006\000\000\000\037\025\304\211' >"$B/picture.png"
 chmod 0644 "$A/report.txt" "$B/minutes.txt" "$B/picture.png"
-export XDG_RUNTIME_DIR="$RUN" XDG_DATA_HOME="$DATA" XDG_STATE_HOME="$STATE" HOME="$T/home"
-export XDG_CONFIG_HOME="$T/config" XDG_CACHE_HOME="$T/cache"
-unset WAYLAND_DISPLAY WAYLAND_SOCKET DISPLAY DBUS_SESSION_BUS_ADDRESS
-export GSK_RENDERER=cairo GTK_A11Y=none CLOISON_BAR_CLOCK=12:34 LANGUAGE=C LC_ALL=C.UTF-8
-export CLOISON_COMPOSITOR="$COMP" CLOISON_BAR="$BAR" CLOISON_TRANSFERD="$TRANSFERD"
-export CLOISON_NOTIFYD="$NOTIFYD" CLOISON_CAGE_COMMAND="$CAGE_BIN" CLOISON_CAGE_INIT="$CAGE_INIT"
 
 CONF=$T/cloison.conf
 cat >"$CONF" <<EOF
@@ -442,30 +370,6 @@ unread() {
 	display_call UnreadSecurity 2>/dev/null | sed -n 's/^(uint32 \([0-9]*\),)$/\1/p'
 }
 
-# Every pid below PID (not PID itself), from /proc.
-descendants() {
-	"$PYTHON" - "$1" <<'EOF'
-import os, sys
-parent = {}
-for p in os.listdir("/proc"):
-    if not p.isdigit():
-        continue
-    try:
-        with open("/proc/%s/stat" % p) as f:
-            s = f.read()
-    except OSError:
-        continue
-    parent[int(p)] = int(s[s.rindex(")") + 2:].split()[1])
-todo, out = [int(sys.argv[1])], []
-while todo:
-    cur = todo.pop()
-    for pid, pp in parent.items():
-        if pp == cur:
-            out.append(pid)
-            todo.append(pid)
-print(" ".join(map(str, sorted(out))))
-EOF
-}
 
 # The pid of the session's child whose command line has ARG1 and ARG2 in a row
 # (ARG1 may be the program, argv[0]).
@@ -528,14 +432,6 @@ new_alpha() {
 }
 alpha_back() {
 	windows && q has alpha-app && [ "$(q get alpha-app id)" != "$ALPHA_WID" ]
-}
-
-alive_of() { # alive_of PID...: those still running (not zombies)
-	for p in "$@"; do
-		if [ -r "/proc/$p/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$p/stat" 2>/dev/null; then
-			printf '%s ' "$p"
-		fi
-	done
 }
 
 start_session() { # start_session LOG ARGS...
@@ -1112,11 +1008,7 @@ fi
 tree=$(descendants "$SPID")
 count=$(echo "$tree" | wc -w)
 kill -TERM "$SPID"
-i=0
-while kill -0 "$SPID" 2>/dev/null && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_gone "$SPID" 300
 wait "$SPID"
 rc=$?
 SPID=

@@ -21,6 +21,8 @@
 # CLOISON_TESTS_MUST_RUN=1.  Everything started is stopped by pid.
 # shellcheck source=tests/cage/lib.sh
 . "$(dirname "$0")/../cage/lib.sh"
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
 
 set -u
 
@@ -35,6 +37,7 @@ RECORDER=${8:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 LISTEN=$HERE/../cage/listen.py
 MUST_RUN=${CLOISON_TESTS_MUST_RUN:-0}
+TEST_NAME=transfer
 PYTHON=${PYTHON3:-/usr/bin/python3}
 [ -x "$PYTHON" ] || PYTHON=python3
 
@@ -58,44 +61,10 @@ cleanup() {
 	if [ -n "$TMPFS" ]; then
 		umount "$TMPFS" 2>/dev/null
 	fi
-	if [ -n "$T" ] && [ -d "$T" ] && [ "${CLOISON_TEST_KEEP:-0}" != 1 ]; then
-		rm -rf "$T"
-	fi
+	remove_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $*"
-	failed=$((failed + 1))
-}
-
-# check DESCRIPTION COMMAND...: one TAP line from a command's status.
-check() {
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
-
-skip_all() {
-	if [ "$MUST_RUN" = 1 ]; then
-		echo "1..1"
-		echo "not ok 1 - transfer tests cannot run: $skip_reason"
-		exit 1
-	fi
-	echo "1..0 # SKIP $skip_reason"
-	exit 0
-}
 
 TIMEOUT=
 command -v timeout >/dev/null 2>&1 && TIMEOUT="timeout -k 5 120"
@@ -111,12 +80,7 @@ fi
 
 # --- set-up --------------------------------------------------------------------
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/cloison-transfer-test.XXXXXX") || exit 1
-chmod 0700 "$T"
-RUN=$T/run
-DATA=$T/data
-STATE=$T/state
-mkdir -m 0700 "$RUN" "$DATA" "$STATE" "$T/home" "$T/config" "$T/cache"
+private_dirs cloison-transfer-test
 for d in cloison cloison/cages cloison/core; do
 	mkdir -m 0700 "$RUN/$d" "$DATA/$d"
 done
@@ -126,8 +90,6 @@ for c in $CAGES; do
 	cp "$CLI" "$DATA/cloison/cages/$c/home/cloison-transfer"
 	chmod 0755 "$DATA/cloison/cages/$c/home/cloison-transfer"
 done
-export XDG_RUNTIME_DIR="$RUN" XDG_DATA_HOME="$DATA" XDG_STATE_HOME="$STATE" HOME="$T/home"
-export XDG_CONFIG_HOME="$T/config" XDG_CACHE_HOME="$T/cache"
 export CLOISON_CAGE_INIT="$CAGE_INIT"
 A=$DATA/cloison/cages/alpha/home
 A2=$DATA/cloison/cages/alpha2/home
@@ -203,20 +165,9 @@ done
 "$PYTHON" "$LISTEN" "$T/listen-ready" "$@" >"$T/listen.log" 2>&1 &
 LISTENER_PID=$!
 
-dbus-daemon --session --address="unix:path=$T/bus" --nofork --nopidfile \
-	--print-address=1 >"$T/dbus.addr" 2>"$T/dbus.log" &
-DBUS_PID=$!
-BUS="unix:path=$T/bus"
+start_bus "$T/bus" "$T/dbus.log"
+DBUS_PID=$BUS_PID
 export DBUS_SESSION_BUS_ADDRESS="$BUS"
-
-wait_file() {
-	i=0
-	while [ ! -e "$1" ] && [ $i -lt "${2:-100}" ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -e "$1" ]
-}
 
 if ! wait_file "$T/listen-ready" || ! wait_file "$T/bus"; then
 	diag "listen.py or dbus-daemon did not start:" "$(cat "$T/listen.log" "$T/dbus.log")"
