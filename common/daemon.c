@@ -83,3 +83,27 @@ int cl_daemon_run(sd_event *event, int ready_fd)
 		cl_error("the core bus went away: stopping");
 	return r == 0 ? 0 : 1;
 }
+
+static int handle_bus_drain(sd_event_source *s, void *userdata)
+{
+	sd_bus *bus = userdata;
+	int r = 0;
+
+	for (int i = 0; i < 64; i++) {
+		r = sd_bus_process(bus, NULL);
+		if (r <= 0)
+			break;
+	}
+	if (r < 0 || (r == 0 && sd_bus_is_ready(bus) > 0))
+		sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	return 0;
+}
+
+int cl_daemon_add_bus_drain(sd_event *event, sd_bus *bus, int64_t priority, sd_event_source **ret)
+{
+	int r = sd_event_add_post(event, ret, handle_bus_drain, bus);
+
+	if (r >= 0)
+		r = sd_event_source_set_priority(*ret, priority);
+	return r;
+}

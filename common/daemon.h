@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
@@ -32,3 +33,18 @@ int cl_daemon_event_new(sd_event **ret);
  * away).
  */
 int cl_daemon_run(sd_event *event, int ready_fd);
+
+/*
+ * For a server connection to a cage, after sd_bus_start() and
+ * sd_bus_attach_event(): a post source (*ret, for the caller to
+ * disable_unref with the connection) that processes what sd-bus already
+ * holds until the connection is up and nothing is left.  A client may send
+ * its first calls in the same write as the end of the authentication
+ * ("BEGIN": GDBus does under load): sd-bus (systemd 252) reads them with it
+ * into its buffer, and nothing more arrives on the socket to wake it, so
+ * the call would go unanswered.  At most 64 messages per loop iteration;
+ * the source turns itself off once the bus is running with nothing pending
+ * or is closed.  Callbacks run from it must not free the connection (leave
+ * it to a reaper), as with any sd_bus_process() caller.
+ */
+int cl_daemon_add_bus_drain(sd_event *event, sd_bus *bus, int64_t priority, sd_event_source **ret);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "i18n.h"
 #include "listen.h"
 #include "log.h"
@@ -43,9 +44,10 @@ struct Connection {
 	Cage *cage;
 	sd_bus *bus;
 	unsigned open;
-	bool dead;    /* closed by us: freed by the reaper */
-	int sock_fd;  /* the cage's end: read by the relay */
-	int relay_fd; /* our end of the socketpair sd-bus reads */
+	bool dead;              /* closed: freed by the reaper */
+	sd_event_source *drain; /* cl_daemon_add_bus_drain() */
+	int sock_fd;            /* the cage's end: read by the relay */
+	int relay_fd;           /* our end of the socketpair sd-bus reads */
 	sd_event_source *in_source, *out_source;
 	ClWireCheck wire;
 	size_t pending_off, pending_len;
@@ -1055,6 +1057,7 @@ static void connection_free(Connection *c)
 	if (!c)
 		return;
 	connection_forget(c);
+	sd_event_source_disable_unref(c->drain);
 	sd_event_source_disable_unref(c->in_source);
 	sd_event_source_disable_unref(c->out_source);
 	sd_bus_detach_event(c->bus);
@@ -1068,10 +1071,9 @@ static int handle_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *
 {
 	Connection *c = userdata;
 
-	cl_debug("cage %s: a notification client left (%u connections)", c->cage->config->id,
-	         c->cage->connections->len - 1);
-	/* sd_bus_process() holds a reference on the bus while we run. */
-	g_ptr_array_remove_fast(c->cage->connections, c);
+	/* Freed by the reaper, not here: the bus drain may be the caller. */
+	cl_debug("cage %s: a notification client left", c->cage->config->id);
+	connection_kill(c);
 	return 0;
 }
 
@@ -1217,6 +1219,8 @@ static int handle_accept(sd_event_source *s, int fd, uint32_t revents, void *use
 		r = sd_bus_start(c->bus);
 	if (r >= 0)
 		r = sd_bus_attach_event(c->bus, d->event, CAGE_PRIORITY);
+	if (r >= 0)
+		r = cl_daemon_add_bus_drain(d->event, c->bus, CAGE_PRIORITY, &c->drain);
 	if (r >= 0)
 		r = sd_event_add_io(d->event, &c->in_source, c->sock_fd, EPOLLIN, relay_in, c);
 	if (r >= 0)

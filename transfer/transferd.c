@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "daemon.h"
 #include "event-limit.h"
 #include "i18n.h"
 #include "init-protocol.h"
@@ -72,7 +73,7 @@ typedef struct {
 typedef struct {
 	Cage *cage;
 	sd_bus *bus;
-	sd_event_source *drain; /* until the first messages are handled (handle_drain) */
+	sd_event_source *drain; /* cl_daemon_add_bus_drain() */
 	bool dead;              /* closed: freed by the reaper */
 } Connection;
 
@@ -1265,33 +1266,9 @@ static int handle_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *
 {
 	Connection *c = userdata;
 
-	/* Freed by the reaper, not here: handle_drain() may be the caller. */
+	/* Freed by the reaper, not here: the bus drain may be the caller. */
 	cl_debug("cage %s: a client left", c->cage->config->id);
 	connection_kill(c);
-	return 0;
-}
-
-/*
- * A client may send its first calls in the same write as the end of the
- * authentication ("BEGIN"): sd-bus reads them with it into its buffer, and
- * nothing more comes on the socket to wake it up (GDBus clients do this under
- * load: their first call went unanswered until the next one).  This post
- * source, run after every dispatch until the connection is up and its
- * buffer handled, processes what was read.  Bounded per run; freeing is the
- * reaper's, so c stays valid here.
- */
-static int handle_drain(sd_event_source *s, void *userdata)
-{
-	Connection *c = userdata;
-	int r = 0;
-
-	for (int i = 0; i < 64 && !c->dead; i++) {
-		r = sd_bus_process(c->bus, NULL);
-		if (r <= 0)
-			break;
-	}
-	if (c->dead || (r == 0 && sd_bus_is_ready(c->bus) > 0))
-		sd_event_source_set_enabled(s, SD_EVENT_OFF);
 	return 0;
 }
 
@@ -1354,7 +1331,7 @@ static int handle_accept(sd_event_source *s, int fd, uint32_t revents, void *use
 	if (r >= 0)
 		r = sd_bus_attach_event(c->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
 	if (r >= 0)
-		r = sd_event_add_post(d->event, &c->drain, handle_drain, c);
+		r = cl_daemon_add_bus_drain(d->event, c->bus, SD_EVENT_PRIORITY_NORMAL, &c->drain);
 	if (r < 0) {
 		cl_log_errno(LOG_DEBUG, r, "cage %s: cannot set up a connection", cage->config->id);
 		connection_free(c);

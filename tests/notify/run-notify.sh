@@ -192,6 +192,13 @@ check "a second cloison-notifyd refuses the sockets in use" \
 client_tap spec "$S/sa/notify" "$S/sb/notify" "$BUS" sa
 client_tap hostile "$S/ha/notify" "$S/hb/notify" "$BUS" ha
 client_tap invalid-utf8 "$S/ha/notify"
+# A call sent in the same write as the authentication's BEGIN (GDBus clients
+# under load, the forwarder among them) is answered: sd-bus kept it in its
+# buffer until the client sent more.
+check "a call sent with the authentication's BEGIN is answered at once" \
+	sh -c "'$PYTHON' '$HERE/../lib/dbus-pipelined.py' '$S/sa/notify' /org/freedesktop/Notifications \
+		org.freedesktop.Notifications GetServerInformation >'$T/pipelined.out' 2>&1 &&
+		grep -qx method-return '$T/pipelined.out'"
 check "cloison-notifyd is still running after the hostile clients" kill -0 "$NOTIFYD_PID"
 check "the invalid UTF-8 notification was never shown" \
 	sh -c "! grep -q 'summary=bad' '$T/shown.log'"
