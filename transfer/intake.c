@@ -401,43 +401,51 @@ typedef struct {
 	int (*final)(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *len);
 } Crypto;
 
+/*
+ * dlopen(soname) and dlsym() each names[i] into *slots[i] (a function
+ * pointer's address); the library then stays open for the process's
+ * lifetime.  NULL on success, else what went wrong (to free).
+ */
+static char *open_library(const char *soname, const char *const *names, void **const *slots,
+                          size_t n)
+{
+	void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+
+	if (!lib)
+		return g_strdup_printf("cannot load %s: %s", soname, dlerror());
+	for (size_t i = 0; i < n; i++) {
+		*slots[i] = dlsym(lib, names[i]);
+		if (!*slots[i]) {
+			dlclose(lib);
+			return g_strdup_printf("%s has no %s", soname, names[i]);
+		}
+	}
+	return NULL;
+}
+
 static const Crypto *crypto_get(void)
 {
+	static const char *const names[] = {"EVP_MD_CTX_new",   "EVP_MD_CTX_free",
+	                                    "EVP_sha256",       "EVP_DigestInit_ex",
+	                                    "EVP_DigestUpdate", "EVP_DigestFinal_ex"};
 	static GMutex lock;
 	static Crypto crypto;
 	static bool tried, loaded;
-	const char *missing = NULL;
-	void *lib;
 
 	g_mutex_lock(&lock);
-	if (tried)
-		goto out;
-	tried = true;
-	lib = dlopen(CL_LIBCRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		cl_error("cannot load %s for SHA-256: %s", CL_LIBCRYPTO_SONAME, dlerror());
-		goto out;
+	if (!tried) {
+		void **const slots[] = {(void **)&crypto.ctx_new, (void **)&crypto.ctx_free,
+		                        (void **)&crypto.sha256,  (void **)&crypto.init,
+		                        (void **)&crypto.update,  (void **)&crypto.final};
+		g_autofree char *failure =
+		        open_library(CL_LIBCRYPTO_SONAME, names, slots, G_N_ELEMENTS(names));
+
+		G_STATIC_ASSERT(G_N_ELEMENTS(names) == G_N_ELEMENTS(slots));
+		tried = true;
+		loaded = !failure;
+		if (failure)
+			cl_error("SHA-256: %s", failure);
 	}
-#define CRYPTO_SYM(field, name)                             \
-	do {                                                \
-		*(void **)&crypto.field = dlsym(lib, name); \
-		if (!crypto.field && !missing)              \
-			missing = name;                     \
-	} while (0)
-	CRYPTO_SYM(ctx_new, "EVP_MD_CTX_new");
-	CRYPTO_SYM(ctx_free, "EVP_MD_CTX_free");
-	CRYPTO_SYM(sha256, "EVP_sha256");
-	CRYPTO_SYM(init, "EVP_DigestInit_ex");
-	CRYPTO_SYM(update, "EVP_DigestUpdate");
-	CRYPTO_SYM(final, "EVP_DigestFinal_ex");
-#undef CRYPTO_SYM
-	if (missing) {
-		cl_error("%s has no %s", CL_LIBCRYPTO_SONAME, missing);
-		dlclose(lib);
-		goto out;
-	}
-	loaded = true; /* lib stays open for the process's lifetime */
-out:
 	g_mutex_unlock(&lock);
 	return loaded ? &crypto : NULL;
 }
@@ -739,51 +747,32 @@ typedef struct {
 	__typeof__(magic_buffer) *buffer;
 } Magic;
 
-/* The libmagic functions, or NULL (then *why says why: static text or dlerror()). */
+/* The libmagic functions, or NULL (then *why says why). */
 static const Magic *magic_get(const char **why)
 {
+	static const char *const names[] = {"magic_open",  "magic_load",     "magic_error",
+	                                    "magic_close", "magic_getparam", "magic_buffer"};
 	static GMutex lock;
 	static Magic fns;
-	static bool tried, loaded;
-	static char *failure;
-	const char *missing = NULL;
-	void *lib;
+	static bool tried;
+	static char *failure; /* kept: *why points into it */
 
 	g_mutex_lock(&lock);
-	if (tried)
-		goto out;
-	tried = true;
-	lib = dlopen(CL_LIBMAGIC_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		failure = g_strdup(dlerror());
-		cl_error("cannot load %s: %s", CL_LIBMAGIC_SONAME, failure);
-		goto out;
+	if (!tried) {
+		void **const slots[] = {(void **)&fns.open,     (void **)&fns.load,
+		                        (void **)&fns.error,    (void **)&fns.close,
+		                        (void **)&fns.getparam, (void **)&fns.buffer};
+
+		G_STATIC_ASSERT(G_N_ELEMENTS(names) == G_N_ELEMENTS(slots));
+		tried = true;
+		failure = open_library(CL_LIBMAGIC_SONAME, names, slots, G_N_ELEMENTS(names));
+		if (failure)
+			cl_error("%s", failure);
 	}
-#define MAGIC_SYM(field, name)                           \
-	do {                                             \
-		*(void **)&fns.field = dlsym(lib, name); \
-		if (!fns.field && !missing)              \
-			missing = name;                  \
-	} while (0)
-	MAGIC_SYM(open, "magic_open");
-	MAGIC_SYM(load, "magic_load");
-	MAGIC_SYM(error, "magic_error");
-	MAGIC_SYM(close, "magic_close");
-	MAGIC_SYM(getparam, "magic_getparam");
-	MAGIC_SYM(buffer, "magic_buffer");
-#undef MAGIC_SYM
-	if (missing) {
-		failure = g_strdup_printf("%s has no %s", CL_LIBMAGIC_SONAME, missing);
-		cl_error("%s", failure);
-		dlclose(lib);
-		goto out;
-	}
-	loaded = true; /* lib stays open for the process's lifetime */
-out:
 	g_mutex_unlock(&lock);
-	if (!loaded && why)
-		*why = failure ? failure : CL_LIBMAGIC_SONAME;
-	return loaded ? &fns : NULL;
+	if (failure && why)
+		*why = failure;
+	return failure ? NULL : &fns;
 }
 
 struct ClMagic {
